@@ -1,0 +1,59 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseAllDocuments } from 'yaml';
+import { DEFAULT_LAB_CONFIG, LabConfig, LabConfigInput, resolveLabConfig } from '../../lib/lab-config';
+import { renderLab } from '../../lib/synth';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: any;
+  data?: Record<string, string>;
+  [key: string]: any;
+}
+
+export interface RenderedLab {
+  dir: string;
+  /** file name (relative to dir) -> raw text */
+  files: Record<string, string>;
+  /** every Kubernetes object of the top-level manifests, in file then document order */
+  objects: K8sObject[];
+  kind: any;
+}
+
+export function mkTmp(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `calico-ipv6-lab-${prefix}-`));
+}
+
+/** Renders the whole lab (as `cdk8s synth` does) into a temp dir and parses it. */
+export function renderLabFor(input: LabConfigInput = {}): RenderedLab {
+  const config: LabConfig = Object.keys(input).length ? resolveLabConfig(input) : DEFAULT_LAB_CONFIG;
+  const dir = mkTmp('render');
+  const names = renderLab(config, dir);
+  const files = Object.fromEntries(names.map(n => [n, fs.readFileSync(path.join(dir, n), 'utf8')]));
+  const manifests = names.filter(n => !n.includes(path.sep) && n.endsWith('.yaml'));
+  const objects = manifests.flatMap(n => parseAllDocuments(files[n]).map(d => d.toJS() as K8sObject));
+  const kind = parseAllDocuments(files[path.join('kind', 'cluster.yaml')])[0].toJS();
+  return { dir, files, objects, kind };
+}
+
+export function find(objects: K8sObject[], kind: string, name: string): K8sObject {
+  const found = objects.find(o => o.kind === kind && o.metadata.name === name);
+  if (!found) throw new Error(`no ${kind} ${name} in ${objects.map(o => `${o.kind}/${o.metadata.name}`).join(', ')}`);
+  return found;
+}
+
+/** Tools a test needs from the system: outside CI a missing one skips loudly, in CI it fails. */
+export function requireTool(available: boolean, what: string): boolean {
+  if (available) return true;
+  if (process.env.CI === 'true') {
+    throw new Error(`CI=true but ${what} is not available; .ci/run must install it`);
+  }
+  // eslint-disable-next-line no-console
+  console.warn(`\n*** SKIPPED: ${what} is not available on this machine. CI runs this test. ***\n`);
+  return false;
+}

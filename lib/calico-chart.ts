@@ -1,0 +1,43 @@
+import { Chart, ChartProps } from 'cdk8s';
+import { Construct } from 'constructs';
+import { CalicoInstallation } from './calico-installation';
+import { CalicoIpPool } from './calico-ip-pool';
+import { DEFAULT_LAB_CONFIG, PoolConfig } from './lab-config';
+
+export interface CalicoChartProps extends ChartProps {
+  /**
+   * The IPv4 pool, named `default-ipv4-ippool`.
+   * @default - 192.168.0.0/16, blocks of /26, VXLAN CrossSubnet, NAT outgoing
+   */
+  readonly ipv4Pool?: PoolConfig;
+  /**
+   * The IPv6 pool, named `default-ipv6-ippool`.
+   * @default - fd00:10:244::/48, blocks of /122, VXLAN Always, NAT outgoing
+   */
+  readonly ipv6Pool?: PoolConfig;
+}
+
+/**
+ * Calico for the lab: both IP pools, then the operator's Installation and APIServer.
+ *
+ * The pools come first in the file on purpose: the operator reads the pools that exist when it
+ * reconciles the Installation to decide whether the CNI assigns IPv6 addresses.
+ */
+export class CalicoChart extends Chart {
+  public readonly ipv4Pool: CalicoIpPool;
+  public readonly ipv6Pool: CalicoIpPool;
+  public readonly installation: CalicoInstallation;
+
+  constructor(scope: Construct, id: string, props: CalicoChartProps = {}) {
+    super(scope, id, { disableResourceNameHashes: true, ...props });
+    const v4 = props.ipv4Pool ?? DEFAULT_LAB_CONFIG.pools.ipv4;
+    const v6 = props.ipv6Pool ?? DEFAULT_LAB_CONFIG.pools.ipv6;
+    this.ipv4Pool = new CalicoIpPool(this, 'Ipv4Pool', { name: 'default-ipv4-ippool', ...v4 });
+    this.ipv6Pool = new CalicoIpPool(this, 'Ipv6Pool', { name: 'default-ipv6-ippool', ...v6 });
+    if (this.ipv4Pool.family !== 'ipv4' || this.ipv6Pool.family !== 'ipv6') {
+      throw new Error(`invalid pools ${JSON.stringify([v4.cidr, v6.cidr])}: the first must be ipv4 and the second ipv6`);
+    }
+    this.installation = new CalicoInstallation(this, 'Installation');
+    this.installation.node.addDependency(this.ipv4Pool, this.ipv6Pool);
+  }
+}

@@ -1,0 +1,80 @@
+import { Construct } from 'constructs';
+import { ApiServer } from '../imports/apiserver-operator.tigera.io';
+import {
+  Installation,
+  InstallationSpec,
+  InstallationSpecCalicoNetworkBgp,
+  InstallationSpecCalicoNetworkLinuxDataplane,
+  InstallationSpecCalicoNetworkNodeAddressAutodetectionV4Kubernetes,
+  InstallationSpecCalicoNetworkNodeAddressAutodetectionV6Kubernetes,
+  InstallationSpecCniIpamType,
+  InstallationSpecCniType,
+  InstallationSpecVariant,
+} from '../imports/installation-operator.tigera.io';
+
+export interface CalicoInstallationProps {
+  /**
+   * Run BIRD and a BGP mesh between nodes. VXLAN pools do not need it; CrossSubnet uses it to learn
+   * same-subnet routes, as Calico's own VXLANCrossSubnet custom resources do.
+   * @default true
+   */
+  readonly bgp?: boolean;
+  /**
+   * Pod network MTU; Calico detects it from the node's interfaces when unset.
+   * @default - detected by calico-node
+   */
+  readonly mtu?: number;
+  /**
+   * Also create the `APIServer` named `default`, so `kubectl get ippools.projectcalico.org` and
+   * calicoctl-free `projectcalico.org/v3` access work.
+   * @default true
+   */
+  readonly apiServer?: boolean;
+}
+
+/**
+ * The tigera operator's `Installation` named `default` for a dual-stack Calico with pools managed out of band.
+ *
+ * `calicoNetwork.ipPools: []` is the operator's documented way of saying "create no pools": the lab's
+ * `IPPool` objects are applied before this one, so when the operator reconciles it finds both pools, turns
+ * on IPv6 in the CNI config and autodetects IPv6 node addresses. Both families take the node's
+ * Kubernetes InternalIP, which is what the IPv4 and IPv6 VXLAN tunnels use as their endpoints.
+ */
+export class CalicoInstallation extends Construct {
+  public readonly installation: Installation;
+  public readonly apiServer?: ApiServer;
+  public readonly spec: InstallationSpec;
+
+  constructor(scope: Construct, id: string, props: CalicoInstallationProps = {}) {
+    super(scope, id);
+    if (props.mtu !== undefined && (!Number.isInteger(props.mtu) || props.mtu < 1280 || props.mtu > 9000)) {
+      throw new Error(`invalid mtu ${JSON.stringify(props.mtu)}: must be an integer from 1280 (the ipv6 minimum) to 9000`);
+    }
+    this.spec = {
+      variant: InstallationSpecVariant.CALICO,
+      cni: {
+        type: InstallationSpecCniType.CALICO,
+        ipam: { type: InstallationSpecCniIpamType.CALICO },
+      },
+      calicoNetwork: {
+        bgp: props.bgp === false ? InstallationSpecCalicoNetworkBgp.DISABLED : InstallationSpecCalicoNetworkBgp.ENABLED,
+        linuxDataplane: InstallationSpecCalicoNetworkLinuxDataplane.IPTABLES,
+        ipPools: [],
+        mtu: props.mtu,
+        nodeAddressAutodetectionV4: {
+          kubernetes: InstallationSpecCalicoNetworkNodeAddressAutodetectionV4Kubernetes.NODE_INTERNAL_IP,
+        },
+        nodeAddressAutodetectionV6: {
+          kubernetes: InstallationSpecCalicoNetworkNodeAddressAutodetectionV6Kubernetes.NODE_INTERNAL_IP,
+        },
+      },
+    };
+    this.installation = new Installation(this, 'Installation', {
+      metadata: { name: 'default' },
+      spec: this.spec,
+    });
+    if (props.apiServer ?? true) {
+      this.apiServer = new ApiServer(this, 'ApiServer', { metadata: { name: 'default' }, spec: {} });
+    }
+  }
+}
