@@ -69,17 +69,17 @@ const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 // name[:tag][@sha256:digest], lower-case repository as the OCI distribution spec requires.
 const IMAGE_REFERENCE = '^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$';
 
-const poolSchema = {
+const poolSchema = (family: IpFamily) => ({
   type: 'object',
   additionalProperties: false,
   properties: {
-    cidr: { type: 'string', description: 'a CIDR such as 192.168.0.0/16' },
-    blockSize: { type: 'integer' },
+    cidr: { type: 'string' },
+    blockSize: { type: 'integer', minimum: BLOCK_SIZE_RANGE[family][0], maximum: BLOCK_SIZE_RANGE[family][1] },
     vxlanMode: { enum: ENCAPSULATION_MODES },
     ipipMode: { enum: ENCAPSULATION_MODES },
     natOutgoing: { type: 'boolean' },
   },
-};
+});
 
 const portSchema = { type: 'integer', minimum: 1, maximum: 65535 };
 
@@ -94,7 +94,7 @@ export const LAB_CONFIG_SCHEMA = {
     pools: {
       type: 'object',
       additionalProperties: false,
-      properties: { ipv4: poolSchema, ipv6: poolSchema },
+      properties: { ipv4: poolSchema('ipv4'), ipv6: poolSchema('ipv6') },
     },
     serviceSubnets: {
       type: 'object',
@@ -129,7 +129,7 @@ export class LabConfigError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true });
+const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 const validateSchema = ajv.compile(LAB_CONFIG_SCHEMA);
 
 function show(value: unknown): string {
@@ -161,7 +161,13 @@ function describeSchemaError(input: unknown, e: ErrorObject): ConfigProblem {
     case 'minimum':
     case 'maximum': {
       const s = e.parentSchema as { minimum: number; maximum: number };
-      return { path: where, message: `got ${got}; allowed: an integer from ${s.minimum} to ${s.maximum}` };
+      const family = /^pools\.(ipv[46])\.blockSize$/.exec(where)?.[1];
+      return {
+        path: where,
+        message: family
+          ? `got ${got}; allowed: ${s.minimum} to ${s.maximum} for an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} pool`
+          : `got ${got}; allowed: an integer from ${s.minimum} to ${s.maximum}`,
+      };
     }
     case 'pattern':
       return {
@@ -253,9 +259,7 @@ export function checkSemantics(config: LabConfig): ConfigProblem[] {
       ranges.push({ path: `${at}.cidr`, cidr });
     }
     const [min, max] = BLOCK_SIZE_RANGE[family];
-    if (pool.blockSize < min || pool.blockSize > max) {
-      problems.push({ path: `${at}.blockSize`, message: `got ${pool.blockSize}; allowed: ${min} to ${max} for an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} pool` });
-    } else if (typeof cidr !== 'string' && pool.blockSize < cidr.prefix) {
+    if (typeof cidr !== 'string' && pool.blockSize < cidr.prefix) {
       problems.push({ path: `${at}.blockSize`, message: `got ${pool.blockSize}, shorter than the pool's prefix /${cidr.prefix}; allowed: ${Math.max(min, cidr.prefix)} to ${max}` });
     }
     if (family === 'ipv6' && pool.ipipMode !== 'Never') {
@@ -327,7 +331,7 @@ function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
 
 /** Parses YAML text; syntax errors become problems that name the line and column. */
 export function parseLabConfigYaml(text: string, source: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new LabConfigError(source, doc.errors.map(e => {
       const pos = e.linePos?.[0];

@@ -1,0 +1,152 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { DEFAULT_LAB_CONFIG, LabConfigError, loadLabConfig, parseLabConfigYaml, resolveLabConfig } from '../lib/lab-config';
+import { mkTmp } from './support/synth';
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof LabConfigError) return e.problems.map(p => `${p.path}: ${p.message}`);
+    throw e;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+const problemsFor = (input: unknown) => problemsOf(() => resolveLabConfig(input, 'test'));
+
+describe('lab configuration', () => {
+  test('defaults equal the lab README', () => {
+    expect(resolveLabConfig({})).toEqual(DEFAULT_LAB_CONFIG);
+    expect(DEFAULT_LAB_CONFIG).toMatchObject({
+      clusterName: 'ipv6-lab',
+      workers: 2,
+      pools: {
+        ipv4: { cidr: '192.168.0.0/16', blockSize: 26, vxlanMode: 'CrossSubnet', ipipMode: 'Never', natOutgoing: true },
+        ipv6: { cidr: 'fd00:10:244::/48', blockSize: 122, vxlanMode: 'Always', ipipMode: 'Never', natOutgoing: true },
+      },
+      serviceSubnets: { ipv4: '10.96.0.0/16', ipv6: 'fd00:10:96::/112' },
+      multitool: { port: 8080, servicePort: 80 },
+    });
+  });
+
+  test('custom values override only what they name', () => {
+    const config = resolveLabConfig({ clusterName: 'lab2', workers: 1, pools: { ipv6: { cidr: 'fd00:20::/56', blockSize: 120 } }, multitool: { port: 9000 } });
+    expect(config.clusterName).toBe('lab2');
+    expect(config.pools.ipv6).toEqual({ ...DEFAULT_LAB_CONFIG.pools.ipv6, cidr: 'fd00:20::/56', blockSize: 120 });
+    expect(config.pools.ipv4).toEqual(DEFAULT_LAB_CONFIG.pools.ipv4);
+    expect(config.multitool).toEqual({ ...DEFAULT_LAB_CONFIG.multitool, port: 9000 });
+  });
+
+  test('an empty file means the defaults', () => {
+    expect(resolveLabConfig(parseLabConfigYaml('# nothing here\n', 'x'))).toEqual(DEFAULT_LAB_CONFIG);
+  });
+
+  // One row per kind of mistake: the configuration, then the exact problem line the user sees.
+  test.each<[string, unknown, string[]]>([
+    ['a CIDR is malformed', { pools: { ipv4: { cidr: '192.168.0.0/33' } } },
+      ['pools.ipv4.cidr: got "192.168.0.0/33", which is not a valid CIDR; allowed: an IPv4 CIDR such as 192.168.0.0/16']],
+    ['a CIDR is not a CIDR at all', { serviceSubnets: { ipv4: '10.96.0.0' } },
+      ['serviceSubnets.ipv4: got "10.96.0.0", which is not a valid CIDR; allowed: an IPv4 CIDR such as 192.168.0.0/16']],
+    ['an IPv4 CIDR uses a legacy form', { pools: { ipv4: { cidr: '0xC0.168.0.0/16' } } },
+      ['pools.ipv4.cidr: got "0xC0.168.0.0/16", which is not a valid CIDR; allowed: an IPv4 CIDR such as 192.168.0.0/16']],
+    ['the IPv6 pool holds an IPv4 CIDR', { pools: { ipv6: { cidr: '10.244.0.0/16' } } },
+      ['pools.ipv6.cidr: got "10.244.0.0/16", an IPv4 CIDR in the ipv6 slot; allowed: an IPv6 CIDR such as fd00:10:244::/48']],
+    ['the IPv4 service subnet holds an IPv6 CIDR', { serviceSubnets: { ipv4: 'fd00:10:96::/112' } },
+      ['serviceSubnets.ipv4: got "fd00:10:96::/112", an IPv6 CIDR in the ipv4 slot; allowed: an IPv4 CIDR such as 192.168.0.0/16']],
+    ['a CIDR has host bits set', { pools: { ipv6: { cidr: 'fd00:10:244::1/48' } } },
+      ['pools.ipv6.cidr: got "fd00:10:244::1/48", which has host bits set; allowed: the network address fd00:10:244::/48']],
+    ['an IPv4 block size is out of range', { pools: { ipv4: { blockSize: 19 } } },
+      ['pools.ipv4.blockSize: got 19; allowed: 20 to 32 for an IPv4 pool']],
+    ['an IPv6 block size is out of range', { pools: { ipv6: { blockSize: 129 } } },
+      ['pools.ipv6.blockSize: got 129; allowed: 116 to 128 for an IPv6 pool']],
+    ['a block size is shorter than the pool prefix', { pools: { ipv4: { cidr: '10.10.0.0/24', blockSize: 22 } } },
+      ["pools.ipv4.blockSize: got 22, shorter than the pool's prefix /24; allowed: 24 to 32"]],
+    ['a block size is not an integer', { pools: { ipv4: { blockSize: 26.5 } } },
+      ['pools.ipv4.blockSize: got 26.5; allowed: a value of type integer']],
+    ['the pools overlap each other', { pools: { ipv4: { cidr: '10.96.0.0/12' } } },
+      ['serviceSubnets.ipv4: got "10.96.0.0/16", which overlaps pools.ipv4.cidr ("10.96.0.0/12"); allowed: a range disjoint from it']],
+    ['a pool overlaps a service subnet', { serviceSubnets: { ipv6: 'fd00:10:244:1::/112' } },
+      ['serviceSubnets.ipv6: got "fd00:10:244:1::/112", which overlaps pools.ipv6.cidr ("fd00:10:244::/48"); allowed: a range disjoint from it']],
+    ['the IPv6 service subnet is wider than /108', { serviceSubnets: { ipv6: 'fd00:10:96::/104' } },
+      ['serviceSubnets.ipv6: got "fd00:10:96::/104", wider than kube-apiserver accepts; allowed: a prefix of /108 or longer']],
+    ['the IPv4 service subnet is wider than /12', { serviceSubnets: { ipv4: '10.0.0.0/8' } },
+      ['serviceSubnets.ipv4: got "10.0.0.0/8", wider than kube-apiserver accepts; allowed: a prefix of /12 or longer']],
+    ['IPIP is set on the IPv6 pool', { pools: { ipv6: { ipipMode: 'Always', vxlanMode: 'Never' } } },
+      ['pools.ipv6.ipipMode: got "Always"; allowed: "Never" (Calico has no IP-in-IP for IPv6; use vxlanMode)']],
+    ['IPIP and VXLAN are both on', { pools: { ipv4: { ipipMode: 'CrossSubnet' } } },
+      ['pools.ipv4.ipipMode: got "CrossSubnet" while vxlanMode is "CrossSubnet"; allowed: "Never" unless vxlanMode is "Never" (a pool uses one encapsulation)']],
+    ['an encapsulation mode is misspelled', { pools: { ipv6: { vxlanMode: 'always' } } },
+      ['pools.ipv6.vxlanMode: got "always"; allowed: "Never", "Always", "CrossSubnet"']],
+    ['a top-level key is unknown', { clustername: 'x' },
+      ['clustername: unknown key; allowed keys here: clusterName, workers, kindNodeImage, pools, serviceSubnets, multitool']],
+    ['a nested key is misspelled', { pools: { ipv4: { natOutgoin: true } } },
+      ['pools.ipv4.natOutgoin: unknown key; allowed keys here: cidr, blockSize, vxlanMode, ipipMode, natOutgoing']],
+    ['natOutgoing is a string', { pools: { ipv4: { natOutgoing: 'yes' } } },
+      ['pools.ipv4.natOutgoing: got "yes"; allowed: a value of type boolean']],
+    ['the cluster name is not DNS-1123', { clusterName: 'IPv6_Lab' },
+      ["clusterName: got \"IPv6_Lab\"; allowed: a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)"]],
+    ['a port is out of range', { multitool: { port: 70000 } },
+      ['multitool.port: got 70000; allowed: an integer from 1 to 65535']],
+    ['a service port is zero', { multitool: { servicePort: 0 } },
+      ['multitool.servicePort: got 0; allowed: an integer from 1 to 65535']],
+    ['a port is a string', { multitool: { port: '8080' } },
+      ['multitool.port: got "8080"; allowed: a value of type integer']],
+    ['workers is negative', { workers: -1 },
+      ['workers: got -1; allowed: an integer from 0 to 10']],
+    ['an image reference is malformed', { multitool: { image: 'Wbitt/Network Multitool' } },
+      ['multitool.image: got "Wbitt/Network Multitool"; allowed: an image reference such as "registry/name:tag" or "name@sha256:<64 hex>"']],
+    ['the document is not a mapping', ['clusterName'],
+      ['(top level): got ["clusterName"]; allowed: a value of type object']],
+  ])('fails if %s', (_what, input, expected) => {
+    expect(problemsFor(input)).toEqual(expected);
+  });
+
+  test('reports every problem at once, one line each', () => {
+    const problems = problemsFor({ clusterName: 'Bad_Name', pools: { ipv4: { blockSize: 40 }, ipv6: { vxlanMode: 'sometimes' } } });
+    expect(problems).toHaveLength(3);
+  });
+
+  test('reports each semantic problem even when several exist', () => {
+    const problems = problemsFor({ pools: { ipv4: { cidr: 'nope' }, ipv6: { cidr: '10.0.0.0/8' } }, serviceSubnets: { ipv6: 'fd00::/64' } });
+    expect(problems.map(p => p.split(':')[0])).toEqual(['pools.ipv4.cidr', 'pools.ipv6.cidr', 'serviceSubnets.ipv6']);
+  });
+
+  test('fails if the YAML has a syntax error, naming the line', () => {
+    const problems = problemsOf(() => parseLabConfigYaml('clusterName: lab\npools:\n  ipv4: {cidr: [\n', 'lab.config.yaml'));
+    expect(problems[0]).toMatch(/^line \d+, column \d+: YAML syntax error: /);
+  });
+
+  test('fails if a key is repeated in the YAML', () => {
+    expect(problemsOf(() => parseLabConfigYaml('workers: 1\nworkers: 2\n', 'f'))[0]).toMatch(/^line 2, column 1: YAML syntax error: Map keys must be unique/);
+  });
+
+  describe('loadLabConfig', () => {
+    test('uses the defaults without a file', () => {
+      expect(loadLabConfig({ cwd: mkTmp('cfg'), env: {} })).toEqual({ config: DEFAULT_LAB_CONFIG, source: 'defaults' });
+    });
+
+    test('reads lab.config.yaml in the working directory', () => {
+      const dir = mkTmp('cfg');
+      fs.writeFileSync(path.join(dir, 'lab.config.yaml'), 'workers: 1\n');
+      expect(loadLabConfig({ cwd: dir, env: {} })).toMatchObject({ config: { workers: 1 }, source: 'lab.config.yaml' });
+    });
+
+    test('reads the file named by LAB_CONFIG', () => {
+      const dir = mkTmp('cfg');
+      fs.writeFileSync(path.join(dir, 'other.yaml'), 'clusterName: other\n');
+      expect(loadLabConfig({ cwd: dir, env: { LAB_CONFIG: 'other.yaml' } }).config.clusterName).toBe('other');
+    });
+
+    test('fails if LAB_CONFIG names a missing file', () => {
+      expect(problemsOf(() => loadLabConfig({ cwd: mkTmp('cfg'), env: { LAB_CONFIG: 'missing.yaml' } })))
+        .toEqual(['LAB_CONFIG: got "missing.yaml", which does not exist; allowed: the path of a YAML file']);
+    });
+
+    test('names the file in the error message', () => {
+      const dir = mkTmp('cfg');
+      fs.writeFileSync(path.join(dir, 'lab.config.yaml'), 'workers: eleven\n');
+      expect(() => loadLabConfig({ cwd: dir, env: {} })).toThrow(/^invalid lab configuration in lab.config.yaml:\n  - workers: got "eleven"/);
+    });
+  });
+});

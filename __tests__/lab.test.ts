@@ -1,0 +1,100 @@
+import * as path from 'path';
+import { find, renderLabFor } from './support/synth';
+
+describe('Lab (the whole synth)', () => {
+  const lab = renderLabFor();
+
+  test('defaults: snapshot of every synthesized file', () => {
+    expect(lab.files).toMatchSnapshot();
+  });
+
+  test('custom: one configuration drives pools, Services, workload and kind config together', () => {
+    const custom = renderLabFor({
+      clusterName: 'lab2', workers: 1,
+      pools: { ipv4: { cidr: '10.244.0.0/16' }, ipv6: { cidr: 'fd00:20::/56', blockSize: 120 } },
+      serviceSubnets: { ipv4: '10.97.0.0/16', ipv6: 'fd00:30::/112' },
+      multitool: { port: 9000, servicePort: 8000 },
+    });
+    expect(find(custom.objects, 'IPPool', 'default-ipv4-ippool').spec.cidr).toBe('10.244.0.0/16');
+    expect(find(custom.objects, 'IPPool', 'default-ipv6-ippool').spec).toMatchObject({ cidr: 'fd00:20::/56', blockSize: 120 });
+    expect(find(custom.objects, 'Service', 'multitool-dual-stack').spec.ports).toEqual([{ name: 'http', port: 8000, protocol: 'TCP', targetPort: 9000 }]);
+    expect(custom.kind).toMatchObject({
+      name: 'lab2',
+      networking: { podSubnet: '10.244.0.0/16,fd00:20::/56', serviceSubnet: '10.97.0.0/16,fd00:30::/112' },
+    });
+    expect(custom.kind.nodes).toHaveLength(2);
+  });
+
+  test('writes the manifests in apply order, and the kind config where `kubectl apply -f dist` does not read it', () => {
+    expect(Object.keys(lab.files).sort()).toEqual(['0000-calico.k8s.yaml', '0001-multitool.k8s.yaml', path.join('kind', 'cluster.yaml')]);
+  });
+
+  test('applies the IPPools before the Installation (file order, then document order)', () => {
+    const order = lab.objects.map(o => `${o.kind}/${o.metadata.name}`);
+    expect(order).toEqual([
+      'IPPool/default-ipv4-ippool',
+      'IPPool/default-ipv6-ippool',
+      'Installation/default',
+      'APIServer/default',
+      'ConfigMap/multitool-nginx',
+      'DaemonSet/multitool',
+      'Service/multitool-dual-stack',
+      'Service/multitool-ipv6-only',
+    ]);
+  });
+
+  test('IPv4 pool as the lab shows it: 192.168.0.0/16, /26 blocks, VXLAN CrossSubnet, no IPIP, NAT, all()', () => {
+    expect(find(lab.objects, 'IPPool', 'default-ipv4-ippool')).toEqual({
+      apiVersion: 'crd.projectcalico.org/v1',
+      kind: 'IPPool',
+      metadata: { name: 'default-ipv4-ippool' },
+      spec: {
+        allowedUses: ['Workload', 'Tunnel'], blockSize: 26, cidr: '192.168.0.0/16', disableBGPExport: false, disabled: false,
+        ipipMode: 'Never', natOutgoing: true, nodeSelector: 'all()', vxlanMode: 'CrossSubnet',
+      },
+    });
+  });
+
+  test('IPv6 pool as the lab shows it: fd00:10:244::/48, /122 blocks, VXLAN Always, NAT, all()', () => {
+    expect(find(lab.objects, 'IPPool', 'default-ipv6-ippool').spec).toEqual({
+      allowedUses: ['Workload', 'Tunnel'], blockSize: 122, cidr: 'fd00:10:244::/48', disableBGPExport: false, disabled: false,
+      ipipMode: 'Never', natOutgoing: true, nodeSelector: 'all()', vxlanMode: 'Always',
+    });
+  });
+
+  test('Services: dual-stack RequireDualStack [IPv4, IPv6] and IPv6-only SingleStack [IPv6], port 80 -> 8080, app=multitool', () => {
+    const dual = find(lab.objects, 'Service', 'multitool-dual-stack');
+    const v6 = find(lab.objects, 'Service', 'multitool-ipv6-only');
+    for (const svc of [dual, v6]) {
+      expect(svc.metadata.namespace).toBe('default');
+      expect(svc.spec).toMatchObject({ type: 'ClusterIP', selector: { app: 'multitool' }, ports: [{ port: 80, targetPort: 8080 }] });
+    }
+    expect(dual.spec).toMatchObject({ ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'] });
+    expect(v6.spec).toMatchObject({ ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv6'] });
+  });
+
+  test('the DaemonSet selects the pods the Services select', () => {
+    const ds = find(lab.objects, 'DaemonSet', 'multitool');
+    expect(ds.metadata.namespace).toBe('default');
+    expect(ds.spec.selector.matchLabels).toEqual(find(lab.objects, 'Service', 'multitool-dual-stack').spec.selector);
+  });
+
+  test('kind config: ipv6-lab, 1 control plane + 2 workers on the pinned image, dual-stack, no default CNI, lab subnets', () => {
+    expect(lab.kind).toMatchObject({
+      kind: 'Cluster',
+      apiVersion: 'kind.x-k8s.io/v1alpha4',
+      name: 'ipv6-lab',
+      networking: {
+        ipFamily: 'dual', disableDefaultCNI: true,
+        podSubnet: '192.168.0.0/16,fd00:10:244::/48', serviceSubnet: '10.96.0.0/16,fd00:10:96::/112',
+      },
+    });
+    expect(lab.kind.nodes.map((n: any) => n.role)).toEqual(['control-plane', 'worker', 'worker']);
+    for (const node of lab.kind.nodes) expect(node.image).toMatch(/^kindest\/node:v1\.28\.15@sha256:[0-9a-f]{64}$/);
+  });
+
+  test('kind pod subnets are exactly the Calico pools', () => {
+    const pools = ['default-ipv4-ippool', 'default-ipv6-ippool'].map(n => find(lab.objects, 'IPPool', n).spec.cidr);
+    expect(lab.kind.networking.podSubnet).toBe(pools.join(','));
+  });
+});
