@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Fails when the committed generated trees are stale:
+#   dist/     must equal a fresh `cdk8s synth` of the default configuration;
+#   imports/  must equal a fresh `cdk8s import` of the pinned CRDs (CALICO_CRDS_DIR stands in for the URLs).
+#
+# Usage: scripts/check-drift.sh
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WORK_DIR="$(mktemp -d)"
+
+cleanup() {
+  rm -rf "${WORK_DIR}"
+}
+trap cleanup EXIT
+
+# Prints a diff and returns 1 when the two trees differ.
+compare_trees() {
+  local what="$1" committed="$2" fresh="$3" fix="$4"
+  if diff -r "${committed}" "${fresh}" >"${WORK_DIR}/${what}.diff"; then
+    echo "ok: ${what}/ is up to date"
+    return 0
+  fi
+  echo "error: the committed ${what}/ differs from a fresh build; run '${fix}' and commit the result:" >&2
+  head -n 40 "${WORK_DIR}/${what}.diff" >&2
+  return 1
+}
+
+check_dist() {
+  # The committed dist/ is the default configuration: ignore any local lab.config.yaml.
+  (cd "${REPO_ROOT}" && LAB_CONFIG=/dev/null LAB_DIST_DIR="${WORK_DIR}/dist" CDK8S_CHECK_UPGRADE=false \
+    node_modules/.bin/cdk8s synth --output "${WORK_DIR}/staging" >/dev/null)
+  compare_trees dist "${REPO_ROOT}/dist" "${WORK_DIR}/dist" "npm run synth"
+}
+
+check_imports() {
+  "${REPO_ROOT}/scripts/import-crds.sh" "${WORK_DIR}/imports" >/dev/null
+  compare_trees imports "${REPO_ROOT}/imports" "${WORK_DIR}/imports" "npm run import"
+}
+
+main() {
+  local failed=0
+  check_dist || failed=1
+  check_imports || failed=1
+  return "${failed}"
+}
+
+main "$@"
