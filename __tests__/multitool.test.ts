@@ -80,6 +80,13 @@ describe('Multitool', () => {
     expect(script).toMatch(/127\.0\.0\.1:8080\/ && curl .*\[::1\]:8080/);
   });
 
+  // Found by the API-server suite: zero values the server does not store make every re-apply "configured".
+  test('emits no zero values the API server drops (re-apply stays "unchanged")', () => {
+    const { ds } = synth();
+    expect(ds.spec).not.toHaveProperty('minReadySeconds');
+    expect(ds.spec.template.spec).not.toHaveProperty('hostNetwork');
+  });
+
   test.each([
     ['the port is out of range', { port: 65536 }, /invalid multitool port 65536/],
     ['the name is not a DNS label', { name: 'Multi_Tool' }, /invalid multitool name "Multi_Tool"/],

@@ -112,8 +112,14 @@ export class Multitool extends Construct {
       securityContext: { ensureNonRoot: false },
     });
     this.daemonSet.select(kplus.LabelSelector.of({ labels: this.labels }));
-    // cdk8s-plus labels every pod with its construct address even when it does not select on it.
-    ApiObject.of(this.daemonSet).addJsonPatch(JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'));
+    ApiObject.of(this.daemonSet).addJsonPatch(
+      // cdk8s-plus labels every pod with its construct address even when it does not select on it.
+      JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'),
+      // The API server does not store these zero values, so client-side apply would re-send them and
+      // report the DaemonSet "configured" on every run instead of "unchanged".
+      JsonPatch.remove('/spec/minReadySeconds'),
+      JsonPatch.remove('/spec/template/spec/hostNetwork'),
+    );
     this.daemonSet.scheduling.tolerate(new kplus.TaintedNode([
       kplus.NodeTaintQuery.exists(CONTROL_PLANE_TAINT, { effect: kplus.TaintEffect.NO_SCHEDULE }),
     ]));
