@@ -19,7 +19,7 @@ function snapshotTree(dir: string): Record<string, string> {
 /** A throwaway copy of the project (sharing node_modules) to run the real CLI in. */
 function projectCopy(): string {
   const dir = mkTmp('project');
-  for (const entry of ['cdk8s.yaml', 'main.ts', 'tsconfig.json', 'package.json', 'lib', 'imports']) {
+  for (const entry of ['cdk8s.yaml', 'main.ts', 'tsconfig.json', 'package.json', 'lib', 'imports', path.join('scripts', 'swc-register.js')]) {
     fs.cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));

@@ -1,0 +1,431 @@
+#!/usr/bin/env bash
+# deploy.sh: create the Calico dual-stack (IPv4 + IPv6) lab on kind and prove
+# that it works.
+#
+# Usage: ./deploy.sh [--help]
+#
+# Needs Docker, kind (v0.25.x) and kubectl; npm only when dist/ must be
+# (re)synthesized. Safe to run again: an existing cluster is reused, manifests
+# are re-applied, and the lab is verified again. Every default below can be
+# overridden from the environment; --help lists them.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LAB_PROJECT_DIR=${LAB_PROJECT_DIR:-$SCRIPT_DIR}
+# shellcheck source=scripts/lib/common.sh
+source "$SCRIPT_DIR/scripts/lib/common.sh"
+
+CALICO_VERSION=v3.28.5
+LAB_TIGERA_OPERATOR_MANIFEST=${LAB_TIGERA_OPERATOR_MANIFEST:-https://raw.githubusercontent.com/projectcalico/calico/${CALICO_VERSION}/manifests/tigera-operator.yaml}
+LAB_KIND_NODE_IMAGE=${LAB_KIND_NODE_IMAGE:-}
+LAB_KIND_VERSION=${LAB_KIND_VERSION:-v0.25.}
+LAB_CRD_TIMEOUT=${LAB_CRD_TIMEOUT:-120}
+LAB_OPERATOR_TIMEOUT=${LAB_OPERATOR_TIMEOUT:-300}
+LAB_CALICO_TIMEOUT=${LAB_CALICO_TIMEOUT:-600}
+LAB_WORKLOAD_TIMEOUT=${LAB_WORKLOAD_TIMEOUT:-300}
+LAB_VERIFY_ATTEMPTS=${LAB_VERIFY_ATTEMPTS:-3}
+LAB_VERIFY_RETRY_DELAY=${LAB_VERIFY_RETRY_DELAY:-10}
+# npm run synth writes the project's dist/; a custom LAB_DIST_DIR is the
+# caller's to maintain, so it is never resynthesized by default.
+if [[ -n "${LAB_DIST_DIR:-}" && "${LAB_DIST_DIR}" != "$LAB_PROJECT_DIR/dist" ]]; then
+  LAB_SYNTH=${LAB_SYNTH:-never}
+else
+  LAB_SYNTH=${LAB_SYNTH:-auto}
+fi
+lab_init_defaults
+
+# CRDs the later steps create objects of or wait on.
+CALICO_CRDS=(
+  crd/installations.operator.tigera.io
+  crd/apiservers.operator.tigera.io
+  crd/tigerastatuses.operator.tigera.io
+  crd/ippools.crd.projectcalico.org
+)
+STEPS=(
+  "Preflight checks"
+  "Synthesize dist/ when missing or stale"
+  "Create the kind cluster"
+  "Install the tigera-operator (Calico ${CALICO_VERSION})"
+  "Apply the lab manifests from dist/"
+  "Wait for Calico"
+  "Wait for the ${LAB_DAEMONSET} DaemonSet"
+  "Verify the lab"
+)
+CURRENT_STEP=0
+STEP_STARTED=0
+CLUSTER_UP=false
+
+usage() {
+  cat <<EOF
+Usage: ./deploy.sh [--help]
+
+Creates the kind cluster "${LAB_CLUSTER_NAME}" from ${LAB_KIND_CONFIG},
+installs Calico ${CALICO_VERSION} through the tigera-operator, applies dist/*.k8s.yaml,
+waits for Calico and the ${LAB_DAEMONSET} DaemonSet, then runs ./verify.sh.
+Runs again safely: an existing cluster is reused and converged.
+
+Environment (current value in brackets):
+  LAB_CLUSTER_NAME              kind cluster name [${LAB_CLUSTER_NAME}] (default: name: in the kind config)
+  LAB_KUBECONFIG                kubeconfig written for the lab [${LAB_KUBECONFIG}]
+  LAB_PROJECT_DIR               project root: sources, dist/, kubeconfig [${LAB_PROJECT_DIR}]
+  LAB_DIST_DIR                  synthesized manifests [${LAB_DIST_DIR}]
+  LAB_KIND_CONFIG               kind cluster config [${LAB_KIND_CONFIG}]
+  LAB_KIND_NODE_IMAGE           kind node image, passed as --image [${LAB_KIND_NODE_IMAGE:-none: kind default}]
+  LAB_KIND_VERSION              expected kind version prefix; others only warn [${LAB_KIND_VERSION}]
+  LAB_TIGERA_OPERATOR_MANIFEST  URL or local file (air-gapped) [${LAB_TIGERA_OPERATOR_MANIFEST}]
+  LAB_SYNTH                     auto | always | never: run 'npm run synth' [${LAB_SYNTH}]
+  LAB_CONFIG                    lab config read by the synth [${LAB_CONFIG:-$LAB_PROJECT_DIR/lab.config.yaml}]
+  LAB_CRD_TIMEOUT               seconds for the Calico CRDs to be Established [${LAB_CRD_TIMEOUT}]
+  LAB_OPERATOR_TIMEOUT          seconds for the tigera-operator rollout [${LAB_OPERATOR_TIMEOUT}]
+  LAB_CALICO_TIMEOUT            seconds for TigeraStatus calico/apiserver and nodes [${LAB_CALICO_TIMEOUT}]
+  LAB_WORKLOAD_TIMEOUT          seconds for the ${LAB_DAEMONSET} DaemonSet rollout [${LAB_WORKLOAD_TIMEOUT}]
+  LAB_POLL_INTERVAL             seconds between polls [${LAB_POLL_INTERVAL}]
+  LAB_VERIFY_ATTEMPTS           verify runs before giving up [${LAB_VERIFY_ATTEMPTS}]
+  LAB_VERIFY_RETRY_DELAY        seconds between verify runs [${LAB_VERIFY_RETRY_DELAY}]
+  KIND_EXPERIMENTAL_DOCKER_NETWORK  docker network kind uses [${KIND_EXPERIMENTAL_DOCKER_NETWORK:-kind}]
+verify.sh's variables (LAB_NAMESPACE, LAB_IPV4_POOL_CIDR, ...) apply too: ./verify.sh --help.
+EOF
+}
+
+# --- progress and failure handling -------------------------------------------------
+
+step() {
+  CURRENT_STEP=$1
+  STEP_STARTED=$SECONDS
+  info ""
+  info "[step ${CURRENT_STEP}/${#STEPS[@]}] ${STEPS[CURRENT_STEP - 1]}  (elapsed $(fmt_duration "$SECONDS"))"
+}
+
+step_done() {
+  info "  ok ($(fmt_duration $((SECONDS - STEP_STARTED))))"
+}
+
+# wait_for DESCRIPTION TIMEOUT CMD...: a bounded wait that says what it waits for.
+wait_for() {
+  local what=$1 timeout=$2
+  shift 2
+  info "  waiting up to ${timeout}s for ${what}"
+  if ! "$@" 2>&1 | sed 's/^/    /' >&2; then
+    die "timed out after ${timeout}s waiting for ${what}"
+  fi
+}
+
+# poll_until DEADLINE DESCRIPTION CMD...: retry CMD until it succeeds or
+# $SECONDS reaches DEADLINE; used where kubectl wait cannot help (objects
+# that do not exist yet).
+poll_until() {
+  local deadline=$1 what=$2 next_note=$((SECONDS + 30))
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    if ((SECONDS >= next_note)); then
+      info "  still waiting for ${what} ($(fmt_duration $((SECONDS - STEP_STARTED))) so far)"
+      next_note=$((SECONDS + 30))
+    fi
+    sleep "$LAB_POLL_INTERVAL"
+  done
+}
+
+# diagnose: what a person needs first when Calico does not come up.
+diagnose() {
+  local rt=--request-timeout=10s
+  info ""
+  info "--- diagnosis (KUBECONFIG=${LAB_KUBECONFIG}) ---"
+  info "Pods not Ready (kubectl get pods -A -o wide):"
+  { kubectl get pods -A -o wide --no-headers "$rt" 2>&1 || true; } | awk '
+    NF < 4 { print "  " $0; next }
+    { split($3, r, "/") }
+    ($4 != "Completed" && ($4 != "Running" || r[1] != r[2])) { print "  " $0; n++ }
+    END { if (n == 0) print "  (none)" }' >&2
+  info "TigeraStatus conditions (kubectl get tigerastatus):"
+  { kubectl get tigerastatus "$rt" -o jsonpath='{range .items[*]}{.metadata.name}{range .status.conditions[*]}{"  "}{.type}={.status}{end}{"  "}{.status.conditions[?(@.type=="Degraded")].message}{"\n"}{end}' 2>&1 || true; } | sed 's/^/  /' >&2
+  info "tigera-operator log, last 20 lines (kubectl logs -n tigera-operator deployment/tigera-operator):"
+  { kubectl logs -n tigera-operator deployment/tigera-operator --tail=20 "$rt" 2>&1 || true; } | sed 's/^/  /' >&2
+}
+
+on_exit() {
+  local rc=$?
+  if ((rc != 0 && CURRENT_STEP > 0)); then
+    err "step ${CURRENT_STEP}/${#STEPS[@]} failed: ${STEPS[CURRENT_STEP - 1]} (after $(fmt_duration "$SECONDS"))"
+    if [[ "$CLUSTER_UP" == true ]]; then
+      diagnose
+      info ""
+      info "Fix the cause and run ./deploy.sh again (it reuses the cluster), or ./destroy.sh --yes to start over."
+    fi
+  fi
+  exit "$rc"
+}
+
+# --- step 1: preflight --------------------------------------------------------------
+
+check_docker() {
+  have docker || die "docker not found on PATH" "install Docker: https://docs.docker.com/get-docker/"
+  docker info >/dev/null 2>&1 ||
+    die "the Docker daemon is not reachable ('docker info' failed)" \
+      "start Docker (Docker Desktop, or: sudo systemctl start docker) and make sure 'docker info' works as this user"
+  info "  docker daemon: reachable"
+}
+
+check_kind() {
+  have kind || die "kind not found on PATH" \
+    "install kind ${LAB_KIND_VERSION}x: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
+  local version
+  version=$(kind version 2>/dev/null | awk '{print $2}') || true
+  if [[ "$version" != "$LAB_KIND_VERSION"* ]]; then
+    warn "kind ${version:-(unknown version)} found; this lab is tested with kind ${LAB_KIND_VERSION}x. Continuing."
+  else
+    info "  kind: ${version}"
+  fi
+}
+
+check_kubectl() {
+  have kubectl || die "kubectl not found on PATH" "install kubectl: https://kubernetes.io/docs/tasks/tools/"
+  info "  kubectl: found"
+}
+
+# kind reuses an existing network as it is; without IPv6 the dual-stack
+# control plane cannot start, and kind's own error does not say why.
+check_kind_network() {
+  local net=${KIND_EXPERIMENTAL_DOCKER_NETWORK:-kind} ipv6 users
+  if ! ipv6=$(docker network inspect "$net" --format '{{.EnableIPv6}}' 2>/dev/null); then
+    info "  docker network ${net}: absent (kind creates it with IPv6)"
+    return 0
+  fi
+  if [[ "$ipv6" != true ]]; then
+    users=$(docker network inspect "$net" --format '{{range .Containers}}{{.Name}} {{end}}' 2>/dev/null) || true
+    die "the Docker network '${net}' exists without IPv6 (EnableIPv6=${ipv6}); kind reuses it and the dual-stack cluster then fails" \
+      "docker network rm ${net}   (only when no other kind cluster uses it; containers on it now: ${users:-none}); kind recreates it with IPv6"
+  fi
+  info "  docker network ${net}: IPv6 enabled"
+}
+
+check_operator_manifest() {
+  case "$LAB_TIGERA_OPERATOR_MANIFEST" in
+    http://* | https://*) info "  tigera-operator manifest: ${LAB_TIGERA_OPERATOR_MANIFEST}" ;;
+    *)
+      [[ -r "$LAB_TIGERA_OPERATOR_MANIFEST" ]] ||
+        die "LAB_TIGERA_OPERATOR_MANIFEST=${LAB_TIGERA_OPERATOR_MANIFEST} is not a readable file" \
+          "download https://raw.githubusercontent.com/projectcalico/calico/${CALICO_VERSION}/manifests/tigera-operator.yaml and point LAB_TIGERA_OPERATOR_MANIFEST at it"
+      info "  tigera-operator manifest: ${LAB_TIGERA_OPERATOR_MANIFEST} (local file)"
+      ;;
+  esac
+}
+
+preflight() {
+  check_docker
+  check_kind
+  check_kubectl
+  check_kind_network
+  check_operator_manifest
+}
+
+# --- step 2: dist/ -----------------------------------------------------------------
+
+# dist_is_stale: true when a synth source is newer than any synthesized file.
+dist_is_stale() {
+  local sources=() p out
+  for p in main.ts lib imports cdk8s.yaml; do
+    [[ -e "$LAB_PROJECT_DIR/$p" ]] && sources+=("$LAB_PROJECT_DIR/$p")
+  done
+  p=${LAB_CONFIG:-$LAB_PROJECT_DIR/lab.config.yaml}
+  [[ -e "$p" ]] && sources+=("$p")
+  ((${#sources[@]} > 0)) || return 1
+  for out in "$LAB_KIND_CONFIG" "$LAB_DIST_DIR"/*.k8s.yaml; do
+    [[ -n "$(find "${sources[@]}" -newer "$out" -print 2>/dev/null | head -n 1)" ]] && return 0
+  done
+  return 1
+}
+
+dist_is_present() {
+  [[ -f "$LAB_KIND_CONFIG" ]] && compgen -G "$LAB_DIST_DIR/*.k8s.yaml" >/dev/null
+}
+
+synthesize_dist() {
+  local reason
+  case "$LAB_SYNTH" in
+    never)
+      dist_is_present || die "no synthesized manifests in ${LAB_DIST_DIR} (LAB_SYNTH=never)" \
+        "run 'npm ci && npm run synth', or point LAB_DIST_DIR at a synthesized dist/"
+      info "  using ${LAB_DIST_DIR} as it is (LAB_SYNTH=never)"
+      return 0
+      ;;
+    always) reason="LAB_SYNTH=always" ;;
+    auto)
+      if ! dist_is_present; then
+        reason="${LAB_DIST_DIR} is missing"
+      elif dist_is_stale; then
+        reason="${LAB_DIST_DIR} is older than its sources"
+      else
+        info "  ${LAB_DIST_DIR} is up to date"
+        return 0
+      fi
+      ;;
+    *) die "LAB_SYNTH=${LAB_SYNTH} is not one of auto, always, never" ;;
+  esac
+  have npm || die "npm not found, and it is needed to synthesize dist/ (${reason})" \
+    "install Node.js >= 20 and run 'npm ci', or provide a synthesized dist/ and set LAB_SYNTH=never"
+  info "  ${reason}: running 'npm run synth'"
+  (cd "$LAB_PROJECT_DIR" && npm run synth) 2>&1 | sed 's/^/    /' >&2 ||
+    die "'npm run synth' failed (output above)" "run 'npm ci' when node_modules/ is missing, then ./deploy.sh again"
+  dist_is_present || die "'npm run synth' did not produce ${LAB_KIND_CONFIG} and ${LAB_DIST_DIR}/*.k8s.yaml"
+}
+
+# --- step 3: cluster ----------------------------------------------------------------
+
+cluster_exists() {
+  # No grep -q: it exits early and pipefail would then fail the pipeline.
+  kind get clusters 2>/dev/null | grep -Fx "$LAB_CLUSTER_NAME" >/dev/null
+}
+
+create_cluster() {
+  if cluster_exists; then
+    info "  cluster ${LAB_CLUSTER_NAME} exists: reusing it and re-exporting its kubeconfig"
+    kind export kubeconfig --name "$LAB_CLUSTER_NAME" --kubeconfig "$LAB_KUBECONFIG" 2>&1 | sed 's/^/    /' >&2 ||
+      die "could not export the kubeconfig of cluster ${LAB_CLUSTER_NAME}" "check 'docker ps' shows its nodes running, or ./destroy.sh --yes and deploy again"
+  else
+    local args=(create cluster --name "$LAB_CLUSTER_NAME" --config "$LAB_KIND_CONFIG" --kubeconfig "$LAB_KUBECONFIG")
+    [[ -n "$LAB_KIND_NODE_IMAGE" ]] && args+=(--image "$LAB_KIND_NODE_IMAGE")
+    # No --wait: with the default CNI disabled nodes stay NotReady until Calico runs.
+    info "  kind ${args[*]}   (takes a minute or two)"
+    kind "${args[@]}" 2>&1 | sed 's/^/    /' >&2 ||
+      die "kind create cluster failed (output above)" \
+        "see 'docker info' and kind's known issues: https://kind.sigs.k8s.io/docs/user/known-issues/"
+  fi
+  CLUSTER_UP=true
+  export KUBECONFIG=$LAB_KUBECONFIG
+  info "  kubeconfig: ${LAB_KUBECONFIG}"
+  printf 'export KUBECONFIG=%s\n' "$LAB_KUBECONFIG"
+}
+
+# --- step 4: tigera-operator -------------------------------------------------------
+
+install_operator() {
+  local out
+  # Server-side: the Installation CRD exceeds the 256 KiB annotation that
+  # client-side apply needs; --force-conflicts keeps re-runs idempotent.
+  info "  kubectl apply --server-side --force-conflicts -f ${LAB_TIGERA_OPERATOR_MANIFEST}"
+  if ! out=$(kubectl apply --server-side --force-conflicts -f "$LAB_TIGERA_OPERATOR_MANIFEST" 2>&1); then
+    printf '%s\n' "$out" | tail -n 20 | sed 's/^/    /' >&2
+    die "could not apply the tigera-operator manifest" \
+      "offline? download it elsewhere and set LAB_TIGERA_OPERATOR_MANIFEST=/path/to/tigera-operator.yaml"
+  fi
+  info "  applied $(printf '%s\n' "$out" | grep -c .) objects"
+  wait_for "the Calico CRDs to be Established" "$LAB_CRD_TIMEOUT" \
+    kubectl wait --for condition=established --timeout="${LAB_CRD_TIMEOUT}s" "${CALICO_CRDS[@]}"
+  wait_for "the tigera-operator Deployment" "$LAB_OPERATOR_TIMEOUT" \
+    kubectl rollout status -n tigera-operator deployment/tigera-operator --timeout="${LAB_OPERATOR_TIMEOUT}s"
+}
+
+# --- step 5: dist/ manifests ---------------------------------------------------------
+
+apply_manifests() {
+  local deadline=$((SECONDS + LAB_CRD_TIMEOUT))
+  info "  kubectl apply -f ${LAB_DIST_DIR}"
+  # Retried: right after the CRDs turn Established the API discovery can lag.
+  until kubectl apply -f "$LAB_DIST_DIR" 2>&1 | sed 's/^/    /' >&2; do
+    ((SECONDS < deadline)) || die "kubectl apply -f ${LAB_DIST_DIR} kept failing for ${LAB_CRD_TIMEOUT}s (output above)"
+    info "  retrying in ${LAB_POLL_INTERVAL}s"
+    sleep "$LAB_POLL_INTERVAL"
+  done
+}
+
+# --- step 6: Calico ------------------------------------------------------------------
+
+# The operator creates TigeraStatus objects some time after it starts, and
+# kubectl wait fails at once on a missing object: poll for it first.
+wait_tigerastatus() {
+  local name=$1 deadline=$2 remaining
+  info "  waiting up to $((deadline - SECONDS))s for TigeraStatus ${name} to exist"
+  poll_until "$deadline" "TigeraStatus ${name}" kubectl get tigerastatus "$name" -o name ||
+    die "TigeraStatus ${name} did not appear within ${LAB_CALICO_TIMEOUT}s: the tigera-operator has not reconciled the Installation"
+  remaining=$((deadline - SECONDS))
+  ((remaining > 0)) || remaining=1
+  wait_for "TigeraStatus ${name} to be Available" "$remaining" \
+    kubectl wait --for=condition=Available --timeout="${remaining}s" "tigerastatus/${name}"
+}
+
+wait_calico() {
+  local deadline=$((SECONDS + LAB_CALICO_TIMEOUT)) remaining
+  wait_tigerastatus calico "$deadline"
+  wait_tigerastatus apiserver "$deadline"
+  remaining=$((deadline - SECONDS))
+  ((remaining > 0)) || remaining=1
+  wait_for "all nodes to be Ready" "$remaining" \
+    kubectl wait --for=condition=Ready node --all --timeout="${remaining}s"
+}
+
+# --- step 7: workload ----------------------------------------------------------------
+
+wait_workload() {
+  wait_for "daemonset/${LAB_DAEMONSET} to roll out" "$LAB_WORKLOAD_TIMEOUT" \
+    kubectl rollout status -n "$LAB_NAMESPACE" "daemonset/${LAB_DAEMONSET}" --timeout="${LAB_WORKLOAD_TIMEOUT}s"
+}
+
+# --- step 8: verify ------------------------------------------------------------------
+
+# Retried a few times: right after rollout, Service endpoints and Calico
+# routes may still be settling.
+run_verify() {
+  local attempt=1 failures
+  while :; do
+    failures=0
+    "$SCRIPT_DIR/verify.sh" || failures=$?
+    ((failures == 0)) && return 0
+    ((attempt < LAB_VERIFY_ATTEMPTS)) ||
+      die "verify found ${failures} failing check(s) after ${attempt} attempt(s)" "investigate with the commands printed under each FAIL, then run ./verify.sh"
+    attempt=$((attempt + 1))
+    info "  ${failures} check(s) failed; verifying again in ${LAB_VERIFY_RETRY_DELAY}s (attempt ${attempt}/${LAB_VERIFY_ATTEMPTS})"
+    sleep "$LAB_VERIFY_RETRY_DELAY"
+  done
+}
+
+main() {
+  case "${1:-}" in
+    -h | --help)
+      usage
+      return 0
+      ;;
+    "") ;;
+    *)
+      usage >&2
+      die "unknown argument: $1"
+      ;;
+  esac
+  trap on_exit EXIT
+  trap 'exit 130' INT TERM
+
+  info "Deploying the Calico dual-stack lab \"${LAB_CLUSTER_NAME}\" on kind"
+  # One call per line: set -e does not apply inside functions run from && lists.
+  step 1
+  preflight
+  step_done
+  step 2
+  synthesize_dist
+  lab_init_defaults # dist/ may be new: read the cluster name again
+  step_done
+  step 3
+  create_cluster
+  step_done
+  step 4
+  install_operator
+  step_done
+  step 5
+  apply_manifests
+  step_done
+  step 6
+  wait_calico
+  step_done
+  step 7
+  wait_workload
+  step_done
+  step 8
+  run_verify
+  step_done
+
+  info ""
+  info "Lab \"${LAB_CLUSTER_NAME}\" is ready after $(fmt_duration "$SECONDS")."
+  info "Use it:      export KUBECONFIG=${LAB_KUBECONFIG}"
+  info "Re-check it: ./verify.sh      Remove it: ./destroy.sh"
+}
+
+main "$@"

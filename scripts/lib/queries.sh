@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# kubectl jsonpath templates verify.sh renders, one object per line with
+# "|"-separated fields ("|", not tabs: read collapses runs of tab separators,
+# which would shift the fields after an empty one).
+#
+# Kept here so the tests can render them against JSON fixtures with a real
+# kubectl (kubectl label --local -o jsonpath=...), and prove that the text
+# the kubectl stub replays is what these templates produce.
+# shellcheck disable=SC2034 # used by the files that source this one
+
+# name|Ready status|InternalIPs (space-separated)
+Q_NODE='{.metadata.name}{"|"}{.status.conditions[?(@.type=="Ready")].status}{"|"}{.status.addresses[?(@.type=="InternalIP")].address}{"\n"}'
+# name|node|phase|pod IPs (space-separated)
+Q_POD='{.metadata.name}{"|"}{.spec.nodeName}{"|"}{.status.phase}{"|"}{.status.podIPs[*].ip}{"\n"}'
+# cidr|natOutgoing|vxlanMode
+Q_IPPOOL='{.spec.cidr}{"|"}{.spec.natOutgoing}{"|"}{.spec.vxlanMode}{"\n"}'
+# ClusterIPs (space-separated)
+Q_SERVICE='{.spec.clusterIPs[*]}{"\n"}'
+
+# in_list TEMPLATE: the same fields for every item of a list.
+in_list() { printf '{range .items[*]}%s{end}' "$1"; }

@@ -1,0 +1,372 @@
+#!/usr/bin/env bash
+# verify.sh: check that the Calico dual-stack lab works, as the lab README's
+# "Verification" and "IPv6 Services" sections do by hand.
+#
+# Usage: ./verify.sh [--help]
+#
+# One PASS/FAIL line per check; a FAIL line is followed by a command to
+# investigate with. Exit status: the number of failed checks (0 = healthy,
+# capped at 255). Needs only kubectl: no calicoctl, no jq.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LAB_PROJECT_DIR=${LAB_PROJECT_DIR:-$SCRIPT_DIR}
+# shellcheck source=scripts/lib/common.sh
+source "$SCRIPT_DIR/scripts/lib/common.sh"
+# shellcheck source=scripts/lib/queries.sh
+source "$SCRIPT_DIR/scripts/lib/queries.sh"
+lab_init_defaults
+
+LAB_SVC_DUAL_STACK=${LAB_SVC_DUAL_STACK:-multitool-dual-stack}
+LAB_SVC_IPV6_ONLY=${LAB_SVC_IPV6_ONLY:-multitool-ipv6-only}
+LAB_SVC_PORT=${LAB_SVC_PORT:-80}
+LAB_APP_PORT=${LAB_APP_PORT:-8080}
+LAB_CURL_TIMEOUT=${LAB_CURL_TIMEOUT:-5}
+# Pool expectations: environment first, then dist/'s IPPools, then these.
+DEFAULT_IPV4_POOL=default-ipv4-ippool
+DEFAULT_IPV4_POOL_CIDR=192.168.0.0/16
+DEFAULT_IPV4_VXLAN_MODE=CrossSubnet
+DEFAULT_IPV6_POOL=default-ipv6-ippool
+DEFAULT_IPV6_POOL_CIDR=fd00:10:244::/48
+DEFAULT_IPV6_VXLAN_MODE=Always
+
+CHECKS=0
+FAILURES=0
+# Filled by check_pods, used by the checks that exec into pods.
+CLIENT_POD=""
+PEER_POD=""
+PEER_IPV6=""
+
+usage() {
+  cat <<EOF
+Usage: ./verify.sh [--help]
+
+Checks the lab "${LAB_CLUSTER_NAME}": nodes Ready with IPv4 and IPv6 InternalIPs; both
+IPPools; every ${LAB_POD_SELECTOR} pod Running with one IPv4 and one IPv6 IP in
+its pool; IPv6 ping between pods on different nodes; curl to the dual-stack
+Service over each family and to the IPv6-only Service; nginx listening on IPv6.
+Exit status = number of failed checks.
+
+Environment (current value in brackets; pools default to dist/'s IPPools):
+  LAB_KUBECONFIG       kubeconfig of the lab [${LAB_KUBECONFIG}]
+  LAB_CLUSTER_NAME     kind cluster name [${LAB_CLUSTER_NAME}]
+  LAB_PROJECT_DIR      project root [${LAB_PROJECT_DIR}]
+  LAB_DIST_DIR         synthesized manifests, read for the IPPools [${LAB_DIST_DIR}]
+  LAB_NAMESPACE        namespace of the test workload [${LAB_NAMESPACE}]
+  LAB_POD_SELECTOR     label selector of the test pods [${LAB_POD_SELECTOR}]
+  LAB_SVC_DUAL_STACK   dual-stack Service [${LAB_SVC_DUAL_STACK}]
+  LAB_SVC_IPV6_ONLY    IPv6-only Service [${LAB_SVC_IPV6_ONLY}]
+  LAB_SVC_PORT         Service port [${LAB_SVC_PORT}]
+  LAB_APP_PORT         port nginx listens on in the pods [${LAB_APP_PORT}]
+  LAB_CURL_TIMEOUT     seconds per curl [${LAB_CURL_TIMEOUT}]
+  LAB_IPV4_POOL, LAB_IPV4_POOL_CIDR, LAB_IPV4_VXLAN_MODE
+                       [${DEFAULT_IPV4_POOL} ${DEFAULT_IPV4_POOL_CIDR} ${DEFAULT_IPV4_VXLAN_MODE} unless dist/ says otherwise]
+  LAB_IPV6_POOL, LAB_IPV6_POOL_CIDR, LAB_IPV6_VXLAN_MODE
+                       [${DEFAULT_IPV6_POOL} ${DEFAULT_IPV6_POOL_CIDR} ${DEFAULT_IPV6_VXLAN_MODE} unless dist/ says otherwise]
+EOF
+}
+
+# --- reporting ----------------------------------------------------------------------
+
+pass() {
+  CHECKS=$((CHECKS + 1))
+  printf 'PASS  %s\n' "$1"
+}
+
+# fail WHAT [COMMAND]: COMMAND is what a person runs to look closer.
+fail() {
+  CHECKS=$((CHECKS + 1))
+  FAILURES=$((FAILURES + 1))
+  printf 'FAIL  %s\n' "$1"
+  [[ -z "${2:-}" ]] || printf '      investigate: %s\n' "$2"
+}
+
+# skip WHAT: a check that could not run because an earlier one failed; the
+# earlier failure is the one counted.
+skip() { printf 'SKIP  %s\n' "$1"; }
+
+finish() {
+  printf '\n%d checks, %d failed\n' "$CHECKS" "$FAILURES"
+  ((FAILURES == 0)) || printf '(the investigate commands assume: export KUBECONFIG=%s)\n' "$LAB_KUBECONFIG"
+  exit $((FAILURES > 255 ? 255 : FAILURES))
+}
+
+# brief TEXT: TEXT on one line, without kubectl's "command terminated" note,
+# cut to 160 characters: enough to see why, short enough for one line.
+brief() {
+  local text
+  text=$(grep -v '^command terminated with exit code' <<<"$1" | tr -s '\n' ' ')
+  text=${text% }
+  [[ -n "$text" ]] || text=$(tr -s '\n' ' ' <<<"$1")
+  ((${#text} <= 160)) || text="${text:0:157}..."
+  printf '%s' "${text:-no output}"
+}
+
+# split_families "IP IP...": sets V4 and V6 arrays.
+split_families() {
+  local ip
+  V4=()
+  V6=()
+  for ip in $1; do
+    if is_ipv6 "$ip"; then V6+=("$ip"); else V4+=("$ip"); fi
+  done
+}
+
+# --- expectations ----------------------------------------------------------------------
+
+resolve_expected_pools() {
+  local name cidr nat vxlan v4_name="" v4_cidr="" v4_vxlan="" v6_name="" v6_cidr="" v6_vxlan=""
+  while IFS=$'\t' read -r name cidr nat vxlan; do
+    [[ -n "$cidr" ]] || continue
+    if is_ipv6 "$cidr"; then
+      v6_name=$name v6_cidr=$cidr v6_vxlan=$vxlan
+    else
+      v4_name=$name v4_cidr=$cidr v4_vxlan=$vxlan
+    fi
+  done < <(dist_ippools "$LAB_DIST_DIR")
+  EXPECTED_POOLS_FROM="defaults"
+  [[ -z "$v4_name$v6_name" ]] || EXPECTED_POOLS_FROM="${LAB_DIST_DIR}"
+  LAB_IPV4_POOL=${LAB_IPV4_POOL:-${v4_name:-$DEFAULT_IPV4_POOL}}
+  LAB_IPV4_POOL_CIDR=${LAB_IPV4_POOL_CIDR:-${v4_cidr:-$DEFAULT_IPV4_POOL_CIDR}}
+  LAB_IPV4_VXLAN_MODE=${LAB_IPV4_VXLAN_MODE:-${v4_vxlan:-$DEFAULT_IPV4_VXLAN_MODE}}
+  LAB_IPV6_POOL=${LAB_IPV6_POOL:-${v6_name:-$DEFAULT_IPV6_POOL}}
+  LAB_IPV6_POOL_CIDR=${LAB_IPV6_POOL_CIDR:-${v6_cidr:-$DEFAULT_IPV6_POOL_CIDR}}
+  LAB_IPV6_VXLAN_MODE=${LAB_IPV6_VXLAN_MODE:-${v6_vxlan:-$DEFAULT_IPV6_VXLAN_MODE}}
+}
+
+# --- checks ---------------------------------------------------------------------------
+
+# check_access: without kubectl or an API server nothing else can be checked.
+check_access() {
+  if ! have kubectl; then
+    fail "kubectl is on PATH" "install kubectl: https://kubernetes.io/docs/tasks/tools/"
+    return 1
+  fi
+  if [[ ! -r "$LAB_KUBECONFIG" ]]; then
+    fail "kubeconfig ${LAB_KUBECONFIG} exists" "./deploy.sh   (or set LAB_KUBECONFIG to the lab's kubeconfig)"
+    return 1
+  fi
+  if ! kubectl get --raw=/readyz --request-timeout=10s >/dev/null 2>&1; then
+    fail "API server of ${LAB_CLUSTER_NAME} answers" "kind get clusters; docker ps --filter name=${LAB_CLUSTER_NAME}; kubectl cluster-info"
+    return 1
+  fi
+  pass "API server of ${LAB_CLUSTER_NAME} answers"
+}
+
+check_nodes() {
+  local out name ready ips
+  if ! out=$(kubectl get nodes -o jsonpath="$(in_list "$Q_NODE")" 2>&1) || [[ -z "$out" ]]; then
+    fail "nodes are listed" "kubectl get nodes -o wide"
+    return 0
+  fi
+  while IFS='|' read -r name ready ips; do
+    [[ -n "$name" ]] || continue
+    split_families "$ips"
+    if [[ "$ready" == True ]] && ((${#V4[@]} >= 1 && ${#V6[@]} >= 1)); then
+      pass "node ${name} is Ready with IPv4 and IPv6 InternalIPs (${ips})"
+    else
+      fail "node ${name} is Ready with IPv4 and IPv6 InternalIPs (Ready=${ready:-unknown}, InternalIPs: ${ips:-none})" \
+        "kubectl get node ${name} -o jsonpath='{.status.addresses}{\"\\n\"}{.status.conditions}'"
+    fi
+  done <<<"$out"
+}
+
+# check_pool NAME CIDR VXLAN_MODE
+check_pool() {
+  local name=$1 want_cidr=$2 want_vxlan=$3 out cidr nat vxlan
+  local investigate="kubectl get ippools.crd.projectcalico.org ${name} -o yaml"
+  if ! out=$(kubectl get ippools.crd.projectcalico.org "$name" -o jsonpath="$Q_IPPOOL" 2>&1); then
+    fail "IPPool ${name} exists ($(brief "$out"))" "kubectl get ippools.crd.projectcalico.org"
+    return 0
+  fi
+  IFS='|' read -r cidr nat vxlan <<<"$out"
+  if [[ "$cidr" == "$want_cidr" && "$nat" == true && "$vxlan" == "$want_vxlan" ]]; then
+    pass "IPPool ${name}: cidr ${cidr}, natOutgoing true, vxlanMode ${vxlan}"
+  else
+    fail "IPPool ${name}: want cidr ${want_cidr}, natOutgoing true, vxlanMode ${want_vxlan}; got ${cidr:-none}, ${nat:-unset}, ${vxlan:-unset}" "$investigate"
+  fi
+}
+
+check_pools() {
+  check_pool "$LAB_IPV4_POOL" "$LAB_IPV4_POOL_CIDR" "$LAB_IPV4_VXLAN_MODE"
+  check_pool "$LAB_IPV6_POOL" "$LAB_IPV6_POOL_CIDR" "$LAB_IPV6_VXLAN_MODE"
+}
+
+# check_pods: every test pod Running with exactly one address per family,
+# each inside its pool. Picks the pods the exec checks use: a client, and a
+# peer on another node for the cross-node ping.
+check_pods() {
+  local out name node phase ips problems client_node=""
+  local -a candidates=()
+  if ! out=$(kubectl get pods -n "$LAB_NAMESPACE" -l "$LAB_POD_SELECTOR" -o jsonpath="$(in_list "$Q_POD")" 2>&1) || [[ -z "$out" ]]; then
+    fail "pods -l ${LAB_POD_SELECTOR} exist in namespace ${LAB_NAMESPACE}" \
+      "kubectl get daemonset,pods -n ${LAB_NAMESPACE} -l ${LAB_POD_SELECTOR} -o wide"
+    return 0
+  fi
+  while IFS='|' read -r name node phase ips; do
+    [[ -n "$name" ]] || continue
+    split_families "$ips"
+    problems=()
+    [[ "$phase" == Running ]] || problems+=("phase ${phase:-unknown}")
+    ((${#V4[@]} == 1)) || problems+=("${#V4[@]} IPv4 addresses")
+    ((${#V6[@]} == 1)) || problems+=("${#V6[@]} IPv6 addresses")
+    if ((${#V4[@]} == 1)) && ! ip_in_cidr "${V4[0]}" "$LAB_IPV4_POOL_CIDR"; then
+      problems+=("${V4[0]} outside ${LAB_IPV4_POOL_CIDR}")
+    fi
+    if ((${#V6[@]} == 1)) && ! ip_in_cidr "${V6[0]}" "$LAB_IPV6_POOL_CIDR"; then
+      problems+=("${V6[0]} outside ${LAB_IPV6_POOL_CIDR}")
+    fi
+    # A pod outside its pool can still ping and curl: keep it usable.
+    if [[ "$phase" == Running ]] && ((${#V4[@]} == 1 && ${#V6[@]} == 1)); then
+      candidates+=("${name}|${node}|${V6[0]}")
+    fi
+    if ((${#problems[@]} == 0)); then
+      pass "pod ${name} on ${node} is Running with IPv4 ${V4[0]} and IPv6 ${V6[0]} from the pools"
+    else
+      local joined
+      joined=$(printf '%s, ' "${problems[@]}")
+      fail "pod ${name} on ${node:-no node} is Running with one IPv4 and one IPv6 address from the pools: ${joined%, } (pod IPs: ${ips:-none})" \
+        "kubectl get pod -n ${LAB_NAMESPACE} ${name} -o jsonpath='{.status.phase} {.status.podIPs}'; kubectl describe pod -n ${LAB_NAMESPACE} ${name}"
+    fi
+  done <<<"$out"
+
+  local c c_name c_node c_ip
+  for c in "${candidates[@]}"; do
+    IFS='|' read -r c_name c_node c_ip <<<"$c"
+    if [[ -z "$CLIENT_POD" ]]; then
+      CLIENT_POD=$c_name client_node=$c_node
+    elif [[ -z "$PEER_POD" && "$c_node" != "$client_node" ]]; then
+      PEER_POD=$c_name PEER_IPV6=$c_ip
+    fi
+  done
+}
+
+# pod_exec POD CMD...: run CMD in POD; output on stdout, status preserved.
+pod_exec() {
+  local pod=$1
+  shift
+  kubectl exec -n "$LAB_NAMESPACE" "$pod" -- "$@" 2>&1
+}
+
+check_ping() {
+  local what="IPv6 ping between pods on different nodes"
+  if [[ -z "$CLIENT_POD" ]]; then
+    skip "${what}: no Running dual-stack pod to ping from"
+    return 0
+  fi
+  if [[ -z "$PEER_POD" ]]; then
+    fail "${what}: no Running dual-stack pod on a second node to ping" "kubectl get nodes; kubectl get pods -n ${LAB_NAMESPACE} -l ${LAB_POD_SELECTOR} -o wide"
+    return 0
+  fi
+  local cmd=(ping -6 -c 3 -W 2 "$PEER_IPV6") out
+  if out=$(pod_exec "$CLIENT_POD" "${cmd[@]}"); then
+    pass "${what}: ${CLIENT_POD} -> ${PEER_POD} ${PEER_IPV6} ($(grep -Eo '[0-9]+ packets received|[0-9]+ received' <<<"$out" | head -n 1 || true))"
+  else
+    local summary
+    summary=$(grep -E 'packet loss|exit code' <<<"$out" | head -n 1) || true
+    fail "${what}: ${CLIENT_POD} -> ${PEER_POD} ${PEER_IPV6}: $(brief "${summary:-$out}")" \
+      "kubectl exec -n ${LAB_NAMESPACE} ${CLIENT_POD} -- ${cmd[*]}; kubectl get blockaffinities"
+  fi
+}
+
+# curl_service SERVICE IP: HTTP GET to IP:LAB_SVC_PORT from the client pod.
+curl_service() {
+  local svc=$1 ip=$2 host family=IPv4 out
+  host=$ip
+  if is_ipv6 "$ip"; then
+    host="[${ip}]"
+    family=IPv6
+  fi
+  # -g: brackets are an IPv6 literal, not a curl URL glob.
+  local cmd=(curl -g -sS -o /dev/null -w '%{http_code}' --max-time "$LAB_CURL_TIMEOUT" "http://${host}:${LAB_SVC_PORT}/")
+  if out=$(pod_exec "$CLIENT_POD" "${cmd[@]}") && [[ "$out" =~ ^[23][0-9][0-9]$ ]]; then
+    pass "curl Service ${svc} over ${family}: http://${host}:${LAB_SVC_PORT}/ -> HTTP ${out}"
+  else
+    fail "curl Service ${svc} over ${family}: http://${host}:${LAB_SVC_PORT}/ -> $(brief "$out")" \
+      "kubectl exec -n ${LAB_NAMESPACE} ${CLIENT_POD} -- curl -g -v --max-time ${LAB_CURL_TIMEOUT} http://${host}:${LAB_SVC_PORT}/; kubectl get endpointslices -n ${LAB_NAMESPACE} -l kubernetes.io/service-name=${svc}"
+  fi
+}
+
+# check_service NAME WANT_V4 WANT_V6: ClusterIP families, then curl each.
+check_service() {
+  local name=$1 want_v4=$2 want_v6=$3 out
+  local investigate="kubectl get service -n ${LAB_NAMESPACE} ${name} -o yaml"
+  if ! out=$(kubectl get service -n "$LAB_NAMESPACE" "$name" -o jsonpath="$Q_SERVICE" 2>&1); then
+    fail "Service ${name} exists ($(brief "$out"))" "kubectl get services -n ${LAB_NAMESPACE}"
+    return 0
+  fi
+  split_families "$out"
+  local want="IPv6 ClusterIP only"
+  ((want_v4 == 0)) || want="IPv4 and IPv6 ClusterIPs"
+  if ((${#V4[@]} == want_v4 && ${#V6[@]} == want_v6)); then
+    pass "Service ${name} has ${want} (${out})"
+  else
+    fail "Service ${name} has ${want} (got: ${out:-none})" "$investigate"
+  fi
+  local ip
+  for ip in ${V6[@]+"${V6[@]}"} ${V4[@]+"${V4[@]}"}; do
+    if [[ -z "$CLIENT_POD" ]]; then
+      skip "curl Service ${name} at ${ip}: no Running dual-stack pod to curl from"
+    else
+      curl_service "$name" "$ip"
+    fi
+  done
+  ((${#V6[@]} > 0)) || skip "curl Service ${name} over IPv6: it has no IPv6 ClusterIP"
+  ((want_v4 == 0 || ${#V4[@]} > 0)) || skip "curl Service ${name} over IPv4: it has no IPv4 ClusterIP"
+}
+
+check_services() {
+  check_service "$LAB_SVC_DUAL_STACK" 1 1
+  check_service "$LAB_SVC_IPV6_ONLY" 0 1
+}
+
+# The lab README's point: an app bound to 0.0.0.0 only breaks IPv6 Services.
+check_listen() {
+  local what="nginx listens on IPv6 port ${LAB_APP_PORT}"
+  if [[ -z "$CLIENT_POD" ]]; then
+    skip "${what}: no Running dual-stack pod to look into"
+    return 0
+  fi
+  local out
+  if ! out=$(pod_exec "$CLIENT_POD" netstat -tln); then
+    fail "${what} in ${CLIENT_POD}: netstat failed: $(brief "$out")" "kubectl exec -n ${LAB_NAMESPACE} ${CLIENT_POD} -- netstat -tln"
+    return 0
+  fi
+  if grep -Eq "(:::|\[::\]:)${LAB_APP_PORT}[[:space:]]" <<<"$out"; then
+    pass "${what} in ${CLIENT_POD} (:::${LAB_APP_PORT})"
+  else
+    fail "${what} in ${CLIENT_POD}: no :::${LAB_APP_PORT} listener (listeners: $(awk 'NR > 2 {printf "%s ", $4}' <<<"$out"))" \
+      "kubectl exec -n ${LAB_NAMESPACE} ${CLIENT_POD} -- netstat -tln; kubectl exec -n ${LAB_NAMESPACE} ${CLIENT_POD} -- nginx -T"
+  fi
+}
+
+main() {
+  case "${1:-}" in
+    -h | --help)
+      usage
+      return 0
+      ;;
+    "") ;;
+    *)
+      usage >&2
+      err "unknown argument: $1"
+      exit 255
+      ;;
+  esac
+  resolve_expected_pools
+  export KUBECONFIG=$LAB_KUBECONFIG
+  printf 'Verifying lab "%s" (KUBECONFIG=%s)\n' "$LAB_CLUSTER_NAME" "$LAB_KUBECONFIG"
+  printf 'Expecting pools %s %s (%s) and %s %s (%s), from %s\n\n' \
+    "$LAB_IPV4_POOL" "$LAB_IPV4_POOL_CIDR" "$LAB_IPV4_VXLAN_MODE" \
+    "$LAB_IPV6_POOL" "$LAB_IPV6_POOL_CIDR" "$LAB_IPV6_VXLAN_MODE" "$EXPECTED_POOLS_FROM"
+  check_access || finish
+  check_nodes
+  check_pools
+  check_pods
+  check_ping
+  check_services
+  check_listen
+  finish
+}
+
+main "$@"
