@@ -122,6 +122,21 @@ describe('synth', () => {
       }
     });
 
+    // The app's transpile cache is keyed by content: an edited source must never synthesize stale output.
+    test('an edited source file is picked up on the next synth', () => {
+      const file = path.join(project, 'lib', 'multitool.ts');
+      const original = fs.readFileSync(file, 'utf8');
+      fs.writeFileSync(file, original.replace("'wbitt/network-multitool:alpine-extra'", "'registry.example/multitool:edited'"));
+      try {
+        expect(run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth']).status).toBe(0);
+        expect(fs.readFileSync(path.join(project, 'dist', '0001-multitool.k8s.yaml'), 'utf8')).toContain('image: registry.example/multitool:edited');
+      } finally {
+        fs.writeFileSync(file, original);
+      }
+      expect(run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth']).status).toBe(0);
+      expect(snapshotTree(path.join(project, 'dist'))).toEqual(before);
+    });
+
     test('a good config change replaces dist/ whole', () => {
       fs.writeFileSync(path.join(project, 'lab.config.yaml'), 'clusterName: other-lab\nworkers: 1\n');
       try {

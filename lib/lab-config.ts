@@ -1,8 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import Ajv, { ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import * as ipaddr from 'ipaddr.js';
 import { parseDocument } from 'yaml';
+import { MULTITOOL_DEFAULT_IMAGE } from './multitool';
 
 /** Calico's encapsulation modes, as IPPool `ipipMode` / `vxlanMode` spell them. */
 export type EncapsulationMode = 'Never' | 'Always' | 'CrossSubnet';
@@ -53,7 +54,7 @@ export const DEFAULT_LAB_CONFIG: LabConfig = {
   },
   serviceSubnets: { ipv4: '10.96.0.0/16', ipv6: 'fd00:10:96::/112' },
   multitool: {
-    image: 'wbitt/network-multitool:alpine-extra',
+    image: MULTITOOL_DEFAULT_IMAGE,
     port: 8080,
     servicePort: 80,
   },
@@ -129,8 +130,21 @@ export class LabConfigError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
-const validateSchema = ajv.compile(LAB_CONFIG_SCHEMA);
+let schemaValidator: ValidateFunction | undefined;
+
+/**
+ * Compiled on first use: loading and compiling ajv is a quarter of the synth app's start-up, and a
+ * synth with no configuration file has nothing to check.
+ */
+function validateSchema(input: unknown): { valid: boolean; errors: ErrorObject[] } {
+  if (!schemaValidator) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { default: Ajv } = require('ajv') as typeof import('ajv');
+    schemaValidator = new Ajv({ allErrors: true, strict: true, verbose: true }).compile(LAB_CONFIG_SCHEMA);
+  }
+  const valid = schemaValidator(input);
+  return { valid, errors: schemaValidator.errors ?? [] };
+}
 
 function show(value: unknown): string {
   return JSON.stringify(value);
@@ -307,9 +321,12 @@ export function resolveLabConfig(input: unknown, source = 'configuration'): LabC
   if (input === null || input === undefined) {
     input = {};
   }
-  if (!validateSchema(input)) {
-    const problems = (validateSchema.errors ?? []).map(e => describeSchemaError(input, e));
-    throw new LabConfigError(source, dedupe(problems));
+  const isEmptyMapping = typeof input === 'object' && !Array.isArray(input) && Object.keys(input as object).length === 0;
+  if (!isEmptyMapping) {
+    const { valid, errors } = validateSchema(input);
+    if (!valid) {
+      throw new LabConfigError(source, dedupe(errors.map(e => describeSchemaError(input, e))));
+    }
   }
   const config = withDefaults(input as LabConfigInput);
   const problems = checkSemantics(config);
