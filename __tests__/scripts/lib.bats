@@ -5,7 +5,7 @@ bats_require_minimum_version 1.5.0
 
 setup() {
   load helpers/lab
-  LAB_PROJECT_DIR=$BATS_TEST_DIRNAME/fixtures/project
+  LAB_PROJECT_DIR=$REPO_ROOT
   # shellcheck source=../../scripts/lib/common.sh
   source "$REPO_ROOT/scripts/lib/common.sh"
   source "$REPO_ROOT/scripts/lib/queries.sh"

@@ -179,7 +179,7 @@ command terminated with exit code 1"
 }
 
 @test "verify: expected pools come from dist/, and the environment overrides dist/" {
-  sed -i 's|fd00:10:244::/48|fd00:10:250::/48|; s|vxlanMode: Always|vxlanMode: CrossSubnet|' "$PROJECT/dist/calico-ipv6-lab.k8s.yaml"
+  sed -i 's|fd00:10:244::/48|fd00:10:250::/48|; s|vxlanMode: Always|vxlanMode: CrossSubnet|' "$PROJECT/dist/0000-calico.k8s.yaml"
   run "$VERIFY"
   assert_failure 4 # the IPv6 pool, and each of the 3 pods' IPv6 addresses
   assert_line --partial "want cidr fd00:10:250::/48, natOutgoing true, vxlanMode CrossSubnet"

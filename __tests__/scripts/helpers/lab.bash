@@ -1,7 +1,7 @@
 # Shared setup for the deploy/verify/destroy bats tests.
 #
-# Each test gets: a copy of fixtures/project as LAB_PROJECT_DIR (with a
-# synthesized dist/), a copy of fixtures/cluster for the kubectl stub to
+# Each test gets: a project dir as LAB_PROJECT_DIR holding a copy of the
+# repo's synthesized dist/, a copy of fixtures/cluster for the kubectl stub to
 # replay, and a PATH of the stubs plus the system's tools minus the real
 # docker/kind/kubectl/npm, so nothing reaches a real cluster.
 
@@ -48,10 +48,12 @@ lab_setup() {
   mkdir -p "$STUB_STATE"
   : >"$STUB_LOG"
   cp -R "$FIXTURES/cluster" "$STUB_STATE/cluster"
-  export STUB_SYNTH_FROM=$FIXTURES/project/dist
+  # The scripts read the real synthesized dist/, so fixtures never drift from what cdk8s synth writes.
+  export STUB_SYNTH_FROM=$REPO_ROOT/dist
 
   export PROJECT=$BATS_TEST_TMPDIR/project
-  cp -R "$FIXTURES/project" "$PROJECT"
+  mkdir -p "$PROJECT"
+  cp -R "$REPO_ROOT/dist" "$PROJECT/dist"
   # Stand-ins for the synth's sources: only their mtimes matter to deploy.sh.
   # Made here, not kept as fixtures, so jest and tsc never see a .ts file.
   mkdir -p "$PROJECT/lib" "$PROJECT/imports"
