@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { IntOrString, KubeService } from 'cdk8s-plus-28/lib/imports/k8s';
+import { checkPort } from './validate';
 
 export type IpFamilyPolicy = 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
 export type ServiceIpFamily = 'IPv4' | 'IPv6';
@@ -34,12 +35,6 @@ export interface DualStackServiceProps {
    * @default 8080
    */
   readonly targetPort?: number;
-}
-
-function checkPort(what: string, port: number): void {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`invalid ${what} ${JSON.stringify(port)}: must be an integer from 1 to 65535`);
-  }
 }
 
 /**

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
 import { stringify } from 'yaml';
 import { DEFAULT_LAB_CONFIG } from './lab-config';
+import { checkDnsLabel } from './validate';
 
 export interface KindClusterConfigProps {
   /**
@@ -58,9 +59,7 @@ export class KindClusterConfig extends Construct {
     const image = props.nodeImage ?? d.kindNodeImage;
     const podSubnets = props.podSubnets ?? [d.pools.ipv4.cidr, d.pools.ipv6.cidr];
     const serviceSubnets = props.serviceSubnets ?? [d.serviceSubnets.ipv4, d.serviceSubnets.ipv6];
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(this.clusterName)) {
-      throw new Error(`invalid kind cluster name ${JSON.stringify(this.clusterName)}: must be a dns-1123 label`);
-    }
+    checkDnsLabel('kind cluster name', this.clusterName, 50);
     if (!Number.isInteger(workers) || workers < 0 || workers > 10) {
       throw new Error(`invalid kind worker count ${JSON.stringify(workers)}: must be an integer from 0 to 10`);
     }

@@ -4,6 +4,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import * as ipaddr from 'ipaddr.js';
 import { parseDocument } from 'yaml';
 import { MULTITOOL_DEFAULT_IMAGE } from './multitool';
+import { DNS1123_LABEL } from './validate';
 
 /** Calico's encapsulation modes, as IPPool `ipipMode` / `vxlanMode` spell them. */
 export type EncapsulationMode = 'Never' | 'Always' | 'CrossSubnet';
@@ -66,7 +67,6 @@ export const BLOCK_SIZE_RANGE: Record<IpFamily, readonly [number, number]> = { i
 /** The widest service CIDR kube-apiserver 1.28 accepts: /12 for IPv4, /108 (20 bits of host space) for IPv6. */
 export const WIDEST_SERVICE_PREFIX: Record<IpFamily, number> = { ipv4: 12, ipv6: 108 };
 
-const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 // name[:tag][@sha256:digest], lower-case repository as the OCI distribution spec requires.
 const IMAGE_REFERENCE = '^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$';
 
@@ -89,7 +89,7 @@ export const LAB_CONFIG_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    clusterName: { type: 'string', maxLength: 50, pattern: DNS1123_LABEL },
+    clusterName: { type: 'string', maxLength: 50, pattern: DNS1123_LABEL.source },
     workers: { type: 'integer', minimum: 0, maximum: 10 },
     kindNodeImage: { type: 'string', pattern: IMAGE_REFERENCE },
     pools: {

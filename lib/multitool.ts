@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import { Construct } from 'constructs';
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { checkDnsLabel, checkPort } from './validate';
 
 export interface MultitoolProps {
   /**
@@ -88,12 +89,9 @@ export class Multitool extends Construct {
     this.port = props.port ?? 8080;
     const namespace = props.namespace ?? 'default';
     const image = props.image ?? MULTITOOL_DEFAULT_IMAGE;
-    if (!Number.isInteger(this.port) || this.port < 1 || this.port > 65535) {
-      throw new Error(`invalid multitool port ${JSON.stringify(props.port)}: must be an integer from 1 to 65535`);
-    }
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(this.name) || this.name.length > 50) {
-      throw new Error(`invalid multitool name ${JSON.stringify(this.name)}: must be a dns-1123 label of at most 50 characters`);
-    }
+    checkPort('multitool port', this.port);
+    // Leaves room for the `-nginx`, `-dual-stack` and `-ipv6-only` suffixes within 63 characters.
+    checkDnsLabel('multitool name', this.name, 50);
     this.labels = { app: this.name };
     this.nginxConfig = renderNginxConfig(this.port);
     const configHash = createHash('sha256').update(this.nginxConfig).digest('hex');
