@@ -2,7 +2,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import * as ipaddr from 'ipaddr.js';
-import { parseDocument } from 'yaml';
 import { MULTITOOL_DEFAULT_IMAGE } from './multitool';
 import { DNS1123_LABEL } from './validate';
 
@@ -348,6 +347,9 @@ function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
 
 /** Parses YAML text; syntax errors become problems that name the line and column. */
 export function parseLabConfigYaml(text: string, source: string): unknown {
+  // Loaded only when there is a file to parse: cdk8s bundles its own copy for writing YAML.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parseDocument } = require('yaml') as typeof import('yaml');
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new LabConfigError(source, doc.errors.map(e => {
