@@ -6,9 +6,10 @@ describe(`built-in objects against the Kubernetes ${KUBERNETES_VERSION} OpenAPI 
   const builtIns = lab.objects.filter(o => !o.apiVersion.includes('projectcalico.org') && !o.apiVersion.includes('tigera.io'));
   let validate: KubeValidator | undefined;
 
+  // The first run may download the k8s.io/kubernetes module (15 MB) through the Go module proxy.
   beforeAll(() => {
     validate = loadKubeValidator();
-  });
+  }, 300000);
 
   test('the lab emits a ConfigMap, a DaemonSet and two Services', () => {
     expect(builtIns.map(o => o.kind).sort()).toEqual(['ConfigMap', 'DaemonSet', 'Service', 'Service']);
