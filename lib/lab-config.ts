@@ -11,6 +11,7 @@ export const ENCAPSULATION_MODES: readonly EncapsulationMode[] = ['Never', 'Alwa
 
 export type IpFamily = 'ipv4' | 'ipv6';
 export const IP_FAMILIES: readonly IpFamily[] = ['ipv4', 'ipv6'];
+const FAMILY_NAME: Record<IpFamily, string> = { ipv4: 'IPv4', ipv6: 'IPv6' };
 
 export interface PoolConfig {
   readonly cidr: string;
@@ -67,14 +68,23 @@ export const BLOCK_SIZE_RANGE: Record<IpFamily, readonly [number, number]> = { i
 export const WIDEST_SERVICE_PREFIX: Record<IpFamily, number> = { ipv4: 12, ipv6: 108 };
 
 // name[:tag][@sha256:digest], lower-case repository as the OCI distribution spec requires.
-const IMAGE_REFERENCE = '^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$';
+const imageReference = {
+  type: 'string',
+  pattern: '^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$',
+  description: 'an image reference such as "registry/name:tag" or "name@sha256:<64 hex>"',
+};
 
 const poolSchema = (family: IpFamily) => ({
   type: 'object',
   additionalProperties: false,
   properties: {
     cidr: { type: 'string' },
-    blockSize: { type: 'integer', minimum: BLOCK_SIZE_RANGE[family][0], maximum: BLOCK_SIZE_RANGE[family][1] },
+    blockSize: {
+      type: 'integer',
+      minimum: BLOCK_SIZE_RANGE[family][0],
+      maximum: BLOCK_SIZE_RANGE[family][1],
+      description: `${BLOCK_SIZE_RANGE[family][0]} to ${BLOCK_SIZE_RANGE[family][1]} for an ${FAMILY_NAME[family]} pool`,
+    },
     vxlanMode: { enum: ENCAPSULATION_MODES },
     ipipMode: { enum: ENCAPSULATION_MODES },
     natOutgoing: { type: 'boolean' },
@@ -88,9 +98,14 @@ export const LAB_CONFIG_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    clusterName: { type: 'string', maxLength: 50, pattern: DNS1123_LABEL.source },
+    clusterName: {
+      type: 'string',
+      maxLength: 50,
+      pattern: DNS1123_LABEL.source,
+      description: "a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)",
+    },
     workers: { type: 'integer', minimum: 0, maximum: 10 },
-    kindNodeImage: { type: 'string', pattern: IMAGE_REFERENCE },
+    kindNodeImage: imageReference,
     pools: {
       type: 'object',
       additionalProperties: false,
@@ -105,7 +120,7 @@ export const LAB_CONFIG_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        image: { type: 'string', pattern: IMAGE_REFERENCE },
+        image: imageReference,
         port: portSchema,
         servicePort: portSchema,
       },
@@ -173,22 +188,11 @@ function describeSchemaError(input: unknown, e: ErrorObject): ConfigProblem {
       return { path: where, message: `got ${got}; allowed: a value of type ${(e.params as { type: string }).type}` };
     case 'minimum':
     case 'maximum': {
-      const s = e.parentSchema as { minimum: number; maximum: number };
-      const family = /^pools\.(ipv[46])\.blockSize$/.exec(where)?.[1];
-      return {
-        path: where,
-        message: family
-          ? `got ${got}; allowed: ${s.minimum} to ${s.maximum} for an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} pool`
-          : `got ${got}; allowed: an integer from ${s.minimum} to ${s.maximum}`,
-      };
+      const s = e.parentSchema as { minimum: number; maximum: number; description?: string };
+      return { path: where, message: `got ${got}; allowed: ${s.description ?? `an integer from ${s.minimum} to ${s.maximum}`}` };
     }
     case 'pattern':
-      return {
-        path: where,
-        message: where.endsWith('image') || where === 'kindNodeImage'
-          ? `got ${got}; allowed: an image reference such as "registry/name:tag" or "name@sha256:<64 hex>"`
-          : `got ${got}; allowed: a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)`,
-      };
+      return { path: where, message: `got ${got}; allowed: ${(e.parentSchema as { description: string }).description}` };
     case 'maxLength':
       return { path: where, message: `got ${got}; allowed: at most ${(e.params as { limit: number }).limit} characters` };
     default:
@@ -225,7 +229,7 @@ export interface ParsedCidr {
  */
 export function parseCidr(value: string, family: IpFamily): ParsedCidr | string {
   const example = family === 'ipv4' ? '192.168.0.0/16' : 'fd00:10:244::/48';
-  const expected = `an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} CIDR such as ${example}`;
+  const expected = `an ${FAMILY_NAME[family]} CIDR such as ${example}`;
   let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
   try {
     // ipaddr.js also accepts legacy IPv4 forms (hex, octal, one number); a CIDR must be four decimal parts.
@@ -240,7 +244,7 @@ export function parseCidr(value: string, family: IpFamily): ParsedCidr | string 
   const [address, prefix] = parsed;
   const actual: IpFamily = address.kind() === 'ipv4' ? 'ipv4' : 'ipv6';
   if (actual !== family) {
-    return `got ${show(value)}, an ${actual === 'ipv4' ? 'IPv4' : 'IPv6'} CIDR in the ${family} slot; allowed: ${expected}`;
+    return `got ${show(value)}, an ${FAMILY_NAME[actual]} CIDR in the ${family} slot; allowed: ${expected}`;
   }
   const network = family === 'ipv4'
     ? ipaddr.IPv4.networkAddressFromCIDR(value)

@@ -5,6 +5,8 @@ import { KindClusterConfig } from './kind-cluster-config';
 import { Lab } from './lab';
 import { LabConfig, LabConfigError, loadLabConfig } from './lab-config';
 
+const distDirFromEnv = () => process.env.LAB_DIST_DIR ?? DEFAULT_DIST_DIR;
+
 /** Where the app renders before publishing; `cdk8s.yaml` points the CLI's `output` here. */
 export const DEFAULT_STAGING_DIR = '.cdk8s.out';
 /** What `kubectl apply -f dist` reads; only ever replaced whole, never emptied by a failed synth. */
@@ -71,7 +73,7 @@ function recoverInterruptedSwap(distDir: string, prev: string): void {
  */
 export function synthesize(options: SynthOptions = {}): { files: string[]; distDir: string } {
   const stagingDir = options.stagingDir ?? process.env.CDK8S_OUTDIR ?? DEFAULT_STAGING_DIR;
-  const distDir = options.distDir ?? process.env.LAB_DIST_DIR ?? DEFAULT_DIST_DIR;
+  const distDir = options.distDir ?? distDirFromEnv();
   const config = options.config ?? loadLabConfig().config;
   const sameDir = path.resolve(stagingDir) === path.resolve(distDir);
   if (!sameDir) {
@@ -91,7 +93,7 @@ export function main(): void {
     console.log(`Published ${files.length} files to ${distDir}/: ${files.join(', ')}`);
   } catch (e) {
     const message = e instanceof LabConfigError ? e.message : `synth failed: ${(e as Error).message}`;
-    console.error(`${message}\n${process.env.LAB_DIST_DIR ?? DEFAULT_DIST_DIR}/ was left unchanged.`);
+    console.error(`${message}\n${distDirFromEnv()}/ was left unchanged.`);
     process.exitCode = 1;
   }
 }
