@@ -38,6 +38,22 @@ describe('lab configuration', () => {
     expect(config.multitool).toEqual({ ...DEFAULT_LAB_CONFIG.multitool, port: 9000 });
   });
 
+  test('image references: a tag, a registry with a port, a tag pinned by digest', () => {
+    const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
+    for (const image of ['registry.local:5000/tools/multitool:1.0', `wbitt/network-multitool:alpine-extra@${digest}`, `wbitt/network-multitool@${digest}`]) {
+      expect(resolveLabConfig({ multitool: { image } }).multitool.image).toBe(image);
+    }
+  });
+
+  // README's configuration example is what users copy; it must be the defaults, image included.
+  test("README's configuration example equals the defaults", () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Configuration\n'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section);
+    expect(example).not.toBeNull();
+    expect(parseLabConfigYaml(example![1], 'README.md')).toEqual(DEFAULT_LAB_CONFIG);
+  });
+
   test('an empty file means the defaults', () => {
     expect(resolveLabConfig(parseLabConfigYaml('# nothing here\n', 'x'))).toEqual(DEFAULT_LAB_CONFIG);
   });

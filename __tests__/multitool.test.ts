@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
 import { Chart, Testing } from 'cdk8s';
-import { CONFIG_HASH_ANNOTATION, Multitool, MultitoolProps, renderNginxConfig } from '../lib/multitool';
+import { CONFIG_HASH_ANNOTATION, Multitool, MULTITOOL_DEFAULT_IMAGE, MultitoolProps, renderNginxConfig } from '../lib/multitool';
 
 function synth(props?: MultitoolProps) {
   const chart = new Chart(Testing.app(), 'test', { disableResourceNameHashes: true });
@@ -16,7 +16,9 @@ describe('Multitool', () => {
     expect(configMap.metadata).toEqual({ name: 'multitool-nginx', namespace: 'default', labels: { app: 'multitool' } });
     expect(ds.metadata).toEqual({ name: 'multitool', namespace: 'default', labels: { app: 'multitool' } });
     const [container] = ds.spec.template.spec.containers;
-    expect(container.image).toBe('wbitt/network-multitool:alpine-extra');
+    expect(container.image).toBe(MULTITOOL_DEFAULT_IMAGE);
+    // The alpine-extra variant, by tag until `npm run pin:multitool` adds the digest.
+    expect(container.image).toMatch(/^wbitt\/network-multitool:alpine-extra(@sha256:[0-9a-f]{64})?$/);
     expect(container.ports).toEqual([{ containerPort: 8080, name: 'http' }]);
   });
 
@@ -26,6 +28,11 @@ describe('Multitool', () => {
     expect(ds.spec.selector).toEqual({ matchLabels: { app: 'tools' } });
     expect(configMap.data['nginx.conf']).toContain('listen [::]:9090;');
     expect(ds.spec.template.spec.containers[0].image).toBe('registry.local/multitool:1.0');
+  });
+
+  test('a digest-pinned image is emitted as given', () => {
+    const image = `wbitt/network-multitool:alpine-extra@sha256:${'0123456789abcdef'.repeat(4)}`;
+    expect(synth({ image }).ds.spec.template.spec.containers[0].image).toBe(image);
   });
 
   test('selects and labels pods with app=multitool only, without cdk8s-plus metadata labels', () => {

@@ -3,6 +3,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DEFAULT_LAB_CONFIG } from '../lib/lab-config';
+import { MULTITOOL_DEFAULT_IMAGE } from '../lib/multitool';
 import { publish, renderLab } from '../lib/synth';
 import { mkTmp, REPO_ROOT } from './support/synth';
 
@@ -126,7 +127,9 @@ describe('synth', () => {
     test('an edited source file is picked up on the next synth', () => {
       const file = path.join(project, 'lib', 'multitool.ts');
       const original = fs.readFileSync(file, 'utf8');
-      fs.writeFileSync(file, original.replace("'wbitt/network-multitool:alpine-extra'", "'registry.example/multitool:edited'"));
+      const edited = original.replace(`'${MULTITOOL_DEFAULT_IMAGE}'`, "'registry.example/multitool:edited'");
+      expect(edited).not.toBe(original);
+      fs.writeFileSync(file, edited);
       try {
         expect(run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth']).status).toBe(0);
         expect(fs.readFileSync(path.join(project, 'dist', '0001-multitool.k8s.yaml'), 'utf8')).toContain('image: registry.example/multitool:edited');
