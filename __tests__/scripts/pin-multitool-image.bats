@@ -223,7 +223,7 @@ changed_lines() {
 }
 
 @test "pin: fails and edits nothing if README.md lacks the configuration example's image line" {
-  sed -i "s|^  image: $TAG\$|  image: somewhere/else:v1|" "$PROJECT/README.md"
+  sed -i "s|^  image: $DEFAULT_IMAGE\$|  image: somewhere/else:v1|" "$PROJECT/README.md"
   cp "$PROJECT/README.md" "$BATS_TEST_TMPDIR/README.orig"
   run "$PIN"
   assert_failure
