@@ -26,6 +26,7 @@
 #   PIN_REGENERATE          run synth and snapshot update (true/false)  [true]
 #   CRANE                   crane binary  [crane on PATH, else CRANE_VERSION built with Go]
 #   CRANE_VERSION           crane release to build          [v0.22.1]
+#   GO                      go command that builds crane    [go on PATH, else /usr/local/go/bin/go]
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -110,12 +111,16 @@ repository_of() {
   printf '%s\n' "$ref"
 }
 
-resolve_digest() {
+# choose_tag: MULTITOOL_TAG, by default the current default without its digest.
+choose_tag() {
+  step "choose the tag to pin"
   MULTITOOL_TAG=${MULTITOOL_TAG:-${CURRENT_IMAGE%%@*}}
   MULTITOOL_RESOLVE_FROM=${MULTITOOL_RESOLVE_FROM:-$MULTITOOL_TAG}
   [[ "$MULTITOOL_TAG" != *@* ]] || die "MULTITOOL_TAG: got '$MULTITOOL_TAG'; allowed: a tag reference without a digest"
   [[ "${MULTITOOL_TAG##*/}" == *:* ]] || die "MULTITOOL_TAG: got '$MULTITOOL_TAG'; allowed: a reference with an explicit tag, such as name:alpine-extra"
+}
 
+resolve_digest() {
   step "resolve $MULTITOOL_RESOLVE_FROM to a digest"
   local out
   if ! out=$(timeout "$PIN_TIMEOUT" "$CRANE" digest "$MULTITOOL_RESOLVE_FROM" 2>&1); then
@@ -194,9 +199,11 @@ regenerate() {
 main() {
   parse_args "$@"
   trap on_exit EXIT
+  # Everything that can be checked locally is, before crane is looked for (or built).
+  read_current_image
+  choose_tag
   step "find crane"
   ensure_crane
-  read_current_image
   resolve_digest
   check_platforms
   CURRENT_STEP=""

@@ -26,6 +26,10 @@
 #   E2E_FORCE_REBUILD  rebuild even if cached (true)    [false]
 set -euo pipefail
 
+# go_command; this script's own log/die below keep their "build-binaries:" prefix.
+# shellcheck source=scripts/lib/common.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib/common.sh"
+
 K8S_VERSION="${K8S_VERSION:-1.28.15}"
 ETCD_VERSION="${ETCD_VERSION:-3.5.17}"
 E2E_CACHE_DIR="${E2E_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/calico-ipv6-lab/envtest/${K8S_VERSION}}"
@@ -51,15 +55,8 @@ cleanup() {
 }
 
 find_go() {
-  if [[ -z "${GO}" ]]; then
-    if command -v go >/dev/null 2>&1; then
-      GO="$(command -v go)"
-    elif [[ -x /usr/local/go/bin/go ]]; then
-      GO=/usr/local/go/bin/go
-    else
-      die "no Go toolchain found (set GO=/path/to/go)"
-    fi
-  fi
+  GO=$(go_command)
+  [[ -n "${GO}" ]] || die "no Go toolchain found (set GO=/path/to/go)"
   log "using $("${GO}" version)"
 }
 

@@ -42,6 +42,18 @@ die() {
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# go_command: the Go toolchain to use: $GO, go on PATH, or the official
+# tarball's /usr/local/go/bin/go (not on PATH in every shell); nothing if none.
+go_command() {
+  if [[ -n "${GO:-}" ]]; then
+    printf '%s\n' "$GO"
+  elif have go; then
+    command -v go
+  elif [[ -x /usr/local/go/bin/go ]]; then
+    echo /usr/local/go/bin/go
+  fi
+}
+
 # fmt_duration SECONDS -> "1m05s" / "42s"
 fmt_duration() {
   local s=$1

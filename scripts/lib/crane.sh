@@ -2,7 +2,7 @@
 # crane.sh - find or build crane (github.com/google/go-containerregistry), the
 # registry client scripts/pin-multitool-image.sh and its tests use.
 #
-# Sourced, never executed; needs info/die/have from scripts/lib/common.sh.
+# Sourced, never executed; needs info/die/go_command from scripts/lib/common.sh.
 # ensure_crane sets CRANE to, in order: $CRANE, crane on PATH, the cached
 # pinned build, or a fresh pinned build from the Go module proxy into
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/calico-ipv6-lab/tools/crane-<CRANE_VERSION>/
@@ -17,20 +17,11 @@ crane_cache_dir() {
   printf '%s\n' "${XDG_CACHE_HOME:-$HOME/.cache}/calico-ipv6-lab/tools/crane-${CRANE_VERSION}"
 }
 
-# find_go: the go command, or nothing.
-find_go() {
-  if have go; then
-    command -v go
-  elif [[ -x /usr/local/go/bin/go ]]; then
-    echo /usr/local/go/bin/go
-  fi
-}
-
 # build_crane DIR: go install the pinned crane into DIR, atomically (a killed
 # build never leaves a half-written binary behind to be trusted next time).
 build_crane() {
   local dir=$1 go staging
-  go=$(find_go)
+  go=$(go_command)
   [[ -n "$go" ]] || die "crane is not installed and there is no Go toolchain to build it" \
     "install crane: https://github.com/google/go-containerregistry/tree/main/cmd/crane" \
     "or install Go (https://go.dev/dl/), or point CRANE at a crane binary"
