@@ -30,11 +30,11 @@ describe('KindClusterConfig', () => {
 
   test('custom', () => {
     const json = make({
-      name: 'lab2', workers: 0, nodeImage: 'kindest/node:v1.29.0',
+      name: 'lab2', workers: 1, nodeImage: 'kindest/node:v1.29.0',
       podSubnets: ['10.244.0.0/16', 'fd00:1::/48'], serviceSubnets: ['10.97.0.0/16', 'fd00:2::/112'],
     }).toJson() as any;
     expect(json.name).toBe('lab2');
-    expect(json.nodes).toEqual([{ role: 'control-plane', image: 'kindest/node:v1.29.0' }]);
+    expect(json.nodes).toEqual([{ role: 'control-plane', image: 'kindest/node:v1.29.0' }, { role: 'worker', image: 'kindest/node:v1.29.0' }]);
     expect(json.networking).toMatchObject({ podSubnet: '10.244.0.0/16,fd00:1::/48', serviceSubnet: '10.97.0.0/16,fd00:2::/112' });
   });
 
@@ -53,7 +53,8 @@ describe('KindClusterConfig', () => {
   test.each([
     ['the name is not a DNS label', { name: 'IPv6_Lab' }, /invalid kind cluster name "IPv6_Lab"/],
     ['workers is negative', { workers: -1 }, /invalid kind worker count -1/],
-    ['workers is too large', { workers: 11 }, /from 0 to 10/],
+    ['workers is too large', { workers: 11 }, /from 1 to 10/],
+    ['there are no workers (the lab checks traffic between nodes)', { workers: 0 }, /invalid kind worker count 0: must be an integer from 1 to 10/],
   ])('fails if %s', (_what, props, message) => {
     expect(() => make(props)).toThrow(message);
   });

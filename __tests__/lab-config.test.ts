@@ -109,7 +109,10 @@ describe('lab configuration', () => {
     ['a port is a string', { multitool: { port: '8080' } },
       ['multitool.port: got "8080"; allowed: a value of type integer']],
     ['workers is negative', { workers: -1 },
-      ['workers: got -1; allowed: an integer from 0 to 10']],
+      ['workers: got -1; allowed: an integer from 1 to 10']],
+    // The cross-node checks (pod to pod on another node) can never pass on a control plane alone.
+    ['there are no workers', { workers: 0 },
+      ['workers: got 0; allowed: an integer from 1 to 10']],
     ['an image reference is malformed', { multitool: { image: 'Wbitt/Network Multitool' } },
       ['multitool.image: got "Wbitt/Network Multitool"; allowed: an image reference such as "registry/name:tag" or "name@sha256:<64 hex>"']],
     ['the document is not a mapping', ['clusterName'],

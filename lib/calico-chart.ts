@@ -1,20 +1,23 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import { CalicoInstallation } from './calico-installation';
-import { CalicoIpPool } from './calico-ip-pool';
-import { DEFAULT_LAB_CONFIG, PoolConfig } from './lab-config';
+import { CalicoIpPool, CalicoIpPoolProps } from './calico-ip-pool';
+import { DEFAULT_POOLS } from './defaults';
+
+/** A pool of the chart: every CalicoIpPool prop but the name, which the chart sets. */
+export type CalicoChartPool = Omit<CalicoIpPoolProps, 'name'>;
 
 export interface CalicoChartProps extends ChartProps {
   /**
    * The IPv4 pool, named `default-ipv4-ippool`.
    * @default - 192.168.0.0/16, blocks of /26, VXLAN CrossSubnet, NAT outgoing
    */
-  readonly ipv4Pool?: PoolConfig;
+  readonly ipv4Pool?: CalicoChartPool;
   /**
    * The IPv6 pool, named `default-ipv6-ippool`.
    * @default - fd00:10:244::/48, blocks of /122, VXLAN Always, NAT outgoing
    */
-  readonly ipv6Pool?: PoolConfig;
+  readonly ipv6Pool?: CalicoChartPool;
 }
 
 /**
@@ -30,8 +33,8 @@ export class CalicoChart extends Chart {
 
   constructor(scope: Construct, id: string, props: CalicoChartProps = {}) {
     super(scope, id, { disableResourceNameHashes: true, ...props });
-    const v4 = props.ipv4Pool ?? DEFAULT_LAB_CONFIG.pools.ipv4;
-    const v6 = props.ipv6Pool ?? DEFAULT_LAB_CONFIG.pools.ipv6;
+    const v4 = props.ipv4Pool ?? DEFAULT_POOLS.ipv4;
+    const v6 = props.ipv6Pool ?? DEFAULT_POOLS.ipv6;
     this.ipv4Pool = new CalicoIpPool(this, 'Ipv4Pool', { name: 'default-ipv4-ippool', ...v4 });
     this.ipv6Pool = new CalicoIpPool(this, 'Ipv6Pool', { name: 'default-ipv6-ippool', ...v6 });
     if (this.ipv4Pool.family !== 'ipv4' || this.ipv6Pool.family !== 'ipv6') {

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { IpPool, IpPoolSpec } from '../imports/ippool-crd.projectcalico.org';
-import { BLOCK_SIZE_RANGE, ENCAPSULATION_MODES, EncapsulationMode, IpFamily, parseCidr } from './lab-config';
+import { BLOCK_SIZE_RANGE, DEFAULT_BLOCK_SIZE, ENCAPSULATION_MODES, EncapsulationMode, IpFamily, familyOf, parseCidr } from './cidr';
 
 /** What Calico IPAM may use a pool's addresses for. */
 export type IpPoolUse = 'Workload' | 'Tunnel';
@@ -81,13 +81,13 @@ export class CalicoIpPool extends Construct {
 
   constructor(scope: Construct, id: string, props: CalicoIpPoolProps) {
     super(scope, id);
-    const family: IpFamily = props.cidr.includes(':') ? 'ipv6' : 'ipv4';
+    const family = familyOf(props.cidr);
     const cidr = parseCidr(props.cidr, family);
     if (typeof cidr === 'string') {
       throw new Error(`invalid ip pool cidr: ${cidr}`);
     }
     const [minBlock, maxBlock] = BLOCK_SIZE_RANGE[family];
-    const blockSize = props.blockSize ?? (family === 'ipv4' ? 26 : 122);
+    const blockSize = props.blockSize ?? DEFAULT_BLOCK_SIZE[family];
     if (!Number.isInteger(blockSize) || blockSize < Math.max(minBlock, cidr.prefix) || blockSize > maxBlock) {
       throw new Error(`invalid ip pool block size ${JSON.stringify(props.blockSize)} for ${props.cidr}: must be an integer from ${Math.max(minBlock, cidr.prefix)} to ${maxBlock}`);
     }

@@ -1,5 +1,7 @@
+import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { IntOrString, KubeService } from 'cdk8s-plus-28/lib/imports/k8s';
+import { DEFAULT_APP_PORT, DEFAULT_NAMESPACE, DEFAULT_SERVICE_PORT } from './defaults';
 import { checkPort } from './validate';
 
 export type IpFamilyPolicy = 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
@@ -12,7 +14,7 @@ export interface DualStackServiceProps {
   readonly selector: Record<string, string>;
   /**
    * Namespace of the Service.
-   * @default "default"
+   * @default - the chart's namespace, else "default"
    */
   readonly namespace?: string;
   /**
@@ -50,8 +52,8 @@ export class DualStackService extends Construct {
     super(scope, id);
     const policy = props.ipFamilyPolicy ?? 'RequireDualStack';
     const families = props.ipFamilies ?? (policy === 'SingleStack' ? ['IPv4'] : ['IPv4', 'IPv6']);
-    const port = props.port ?? 80;
-    const targetPort = props.targetPort ?? 8080;
+    const port = props.port ?? DEFAULT_SERVICE_PORT;
+    const targetPort = props.targetPort ?? DEFAULT_APP_PORT;
 
     if (!['SingleStack', 'PreferDualStack', 'RequireDualStack'].includes(policy)) {
       throw new Error(`invalid ipFamilyPolicy ${JSON.stringify(policy)}: must be one of SingleStack, PreferDualStack, RequireDualStack`);
@@ -77,7 +79,7 @@ export class DualStackService extends Construct {
     this.ipFamilyPolicy = policy;
     this.ipFamilies = families;
     this.service = new KubeService(this, 'Resource', {
-      metadata: { name: props.name, namespace: props.namespace ?? 'default', labels: { ...props.selector } },
+      metadata: { name: props.name, namespace: props.namespace ?? Chart.of(this).namespace ?? DEFAULT_NAMESPACE, labels: { ...props.selector } },
       spec: {
         type: 'ClusterIP',
         ipFamilyPolicy: policy,

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { DEFAULT_LAB_CONFIG } from './lab-config';
+import { DEFAULT_CLUSTER_NAME, DEFAULT_POOLS, DEFAULT_SERVICE_SUBNETS, DEFAULT_WORKERS, KIND_NODE_IMAGE, WORKERS_RANGE } from './defaults';
 import { checkDnsLabel } from './validate';
 
 export interface KindClusterConfigProps {
@@ -12,7 +12,7 @@ export interface KindClusterConfigProps {
    */
   readonly name?: string;
   /**
-   * Number of worker nodes beside the control plane.
+   * Number of worker nodes beside the control plane, 1 to 10.
    * @default 2
    */
   readonly workers?: number;
@@ -53,15 +53,16 @@ export class KindClusterConfig extends Construct {
 
   constructor(scope: Construct, id: string, props: KindClusterConfigProps = {}) {
     super(scope, id);
-    const d = DEFAULT_LAB_CONFIG;
-    this.clusterName = props.name ?? d.clusterName;
-    const workers = props.workers ?? d.workers;
-    const image = props.nodeImage ?? d.kindNodeImage;
-    const podSubnets = props.podSubnets ?? [d.pools.ipv4.cidr, d.pools.ipv6.cidr];
-    const serviceSubnets = props.serviceSubnets ?? [d.serviceSubnets.ipv4, d.serviceSubnets.ipv6];
+    this.clusterName = props.name ?? DEFAULT_CLUSTER_NAME;
+    const workers = props.workers ?? DEFAULT_WORKERS;
+    const image = props.nodeImage ?? KIND_NODE_IMAGE;
+    const podSubnets = props.podSubnets ?? [DEFAULT_POOLS.ipv4.cidr, DEFAULT_POOLS.ipv6.cidr];
+    const serviceSubnets = props.serviceSubnets ?? [DEFAULT_SERVICE_SUBNETS.ipv4, DEFAULT_SERVICE_SUBNETS.ipv6];
     checkDnsLabel('kind cluster name', this.clusterName, 50);
-    if (!Number.isInteger(workers) || workers < 0 || workers > 10) {
-      throw new Error(`invalid kind worker count ${JSON.stringify(workers)}: must be an integer from 0 to 10`);
+    // The lab's checks run between pods on different nodes: a control plane alone can never pass them.
+    const [minWorkers, maxWorkers] = WORKERS_RANGE;
+    if (!Number.isInteger(workers) || workers < minWorkers || workers > maxWorkers) {
+      throw new Error(`invalid kind worker count ${JSON.stringify(workers)}: must be an integer from ${minWorkers} to ${maxWorkers}`);
     }
 
     const node = (role: string) => ({ role, image });

@@ -1,7 +1,11 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Names } from 'cdk8s';
 import { Construct } from 'constructs';
 import { CalicoChart } from './calico-chart';
+import type { LabConfig } from './config-schema';
+import { DEFAULT_LAB_CONFIG } from './config-schema';
 import { KindClusterConfig } from './kind-cluster-config';
-import { DEFAULT_LAB_CONFIG, LabConfig } from './lab-config';
 import { MultitoolChart } from './multitool-chart';
 
 export interface LabProps {
@@ -15,6 +19,7 @@ export interface LabProps {
 /**
  * Everything the Calico IPv6 lab needs, from one configuration: the Calico chart, the multitool chart
  * (applied after Calico, so the files are numbered in apply order) and the kind cluster config.
+ * Its charts are its children, so one app can hold several labs.
  */
 export class Lab extends Construct {
   public readonly calico: CalicoChart;
@@ -24,8 +29,8 @@ export class Lab extends Construct {
   constructor(scope: Construct, id: string, props: LabProps = {}) {
     super(scope, id);
     const config = props.config ?? DEFAULT_LAB_CONFIG;
-    this.calico = new CalicoChart(scope, 'calico', { ipv4Pool: config.pools.ipv4, ipv6Pool: config.pools.ipv6 });
-    this.multitool = new MultitoolChart(scope, 'multitool', config.multitool);
+    this.calico = new CalicoChart(this, 'calico', { ipv4Pool: config.pools.ipv4, ipv6Pool: config.pools.ipv6 });
+    this.multitool = new MultitoolChart(this, 'multitool', config.multitool);
     // Pods need the CNI; the dependency also makes cdk8s number the files 0000-, 0001- in apply order.
     this.multitool.addDependency(this.calico);
     this.kind = new KindClusterConfig(this, 'KindCluster', {
@@ -35,5 +40,27 @@ export class Lab extends Construct {
       podSubnets: [config.pools.ipv4.cidr, config.pools.ipv6.cidr],
       serviceSubnets: [config.serviceSubnets.ipv4, config.serviceSubnets.ipv6],
     });
+  }
+}
+
+/**
+ * cdk8s names a nested chart's file after its whole construct path plus a hash
+ * (`0000-lab-calico-c82f8120.k8s.yaml`). When every chart id in the app is unique, as in the lab's own
+ * synth, this renames the files after the chart ids (`0000-calico.k8s.yaml`), the names people and
+ * scripts read; otherwise it leaves cdk8s's names alone. Call it after `app.synth()`.
+ */
+export function nameChartFilesById(app: App, outdir: string): void {
+  const ids = app.charts.map(c => c.node.id);
+  if (new Set(ids).size !== ids.length) return;
+  const ext = app.outputFileExtension;
+  const files = fs.readdirSync(outdir);
+  for (const chart of app.charts) {
+    const label = Names.toDnsLabel(chart);
+    for (const file of files) {
+      const prefix = /^(\d{4}-)?/.exec(file)![0];
+      if (file === `${prefix}${label}${ext}` && label !== chart.node.id) {
+        fs.renameSync(path.join(outdir, file), path.join(outdir, `${prefix}${chart.node.id}${ext}`));
+      }
+    }
   }
 }

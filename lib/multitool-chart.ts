@@ -1,5 +1,6 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
+import { DEFAULT_SERVICE_PORT } from './defaults';
 import { DualStackService } from './dual-stack-service';
 import { Multitool } from './multitool';
 
@@ -33,7 +34,7 @@ export class MultitoolChart extends Chart {
   constructor(scope: Construct, id: string, props: MultitoolChartProps = {}) {
     super(scope, id, { disableResourceNameHashes: true, ...props });
     this.multitool = new Multitool(this, 'Multitool', { image: props.image, port: props.port });
-    const common = { selector: this.multitool.labels, port: props.servicePort ?? 80, targetPort: this.multitool.port };
+    const common = { selector: this.multitool.labels, port: props.servicePort ?? DEFAULT_SERVICE_PORT, targetPort: this.multitool.port };
     this.dualStack = new DualStackService(this, 'DualStack', {
       ...common,
       name: `${this.multitool.name}-dual-stack`,

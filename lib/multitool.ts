@@ -1,7 +1,8 @@
 import { createHash } from 'crypto';
 import { Construct } from 'constructs';
-import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { DEFAULT_APP_PORT, DEFAULT_NAMESPACE } from './defaults';
 import { checkDnsLabel, checkPort } from './validate';
 
 export interface MultitoolProps {
@@ -12,7 +13,7 @@ export interface MultitoolProps {
   readonly name?: string;
   /**
    * Namespace of the DaemonSet and its ConfigMap.
-   * @default "default"
+   * @default - the chart's namespace, else "default"
    */
   readonly namespace?: string;
   /**
@@ -86,8 +87,8 @@ export class Multitool extends Construct {
   constructor(scope: Construct, id: string, props: MultitoolProps = {}) {
     super(scope, id);
     this.name = props.name ?? 'multitool';
-    this.port = props.port ?? 8080;
-    const namespace = props.namespace ?? 'default';
+    this.port = props.port ?? DEFAULT_APP_PORT;
+    const namespace = props.namespace ?? Chart.of(this).namespace ?? DEFAULT_NAMESPACE;
     const image = props.image ?? MULTITOOL_DEFAULT_IMAGE;
     checkPort('multitool port', this.port);
     // Leaves room for the `-nginx`, `-dual-stack` and `-ipv6-only` suffixes within 63 characters.

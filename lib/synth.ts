@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, YamlOutputType } from 'cdk8s';
 import { KindClusterConfig } from './kind-cluster-config';
-import { Lab } from './lab';
+import { Lab, nameChartFilesById } from './lab';
 import { LabConfig, LabConfigError, loadLabConfig } from './lab-config';
 
 const distDirFromEnv = () => process.env.LAB_DIST_DIR ?? DEFAULT_DIST_DIR;
@@ -26,6 +26,7 @@ export function renderLab(config: LabConfig, outdir: string): string[] {
   const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
   new Lab(app, 'lab', { config });
   app.synth();
+  nameChartFilesById(app, outdir);
   for (const kind of KindClusterConfig.all(app)) {
     kind.writeTo(outdir);
   }

@@ -1,0 +1,73 @@
+/**
+ * Address families, CIDR parsing and Calico's encapsulation modes: what the constructs and the lab
+ * configuration both check, with no dependency on either.
+ */
+import * as ipaddr from 'ipaddr.js';
+
+export type IpFamily = 'ipv4' | 'ipv6';
+export const IP_FAMILIES: readonly IpFamily[] = ['ipv4', 'ipv6'];
+export const FAMILY_NAME: Record<IpFamily, string> = { ipv4: 'IPv4', ipv6: 'IPv6' };
+
+/** Calico's encapsulation modes, as IPPool `ipipMode` / `vxlanMode` spell them. */
+export type EncapsulationMode = 'Never' | 'Always' | 'CrossSubnet';
+export const ENCAPSULATION_MODES: readonly EncapsulationMode[] = ['Never', 'Always', 'CrossSubnet'];
+
+/** Block sizes Calico IPAM accepts for each family. */
+export const BLOCK_SIZE_RANGE: Record<IpFamily, readonly [number, number]> = { ipv4: [20, 32], ipv6: [116, 128] };
+
+/** Calico's own default block sizes. */
+export const DEFAULT_BLOCK_SIZE: Record<IpFamily, number> = { ipv4: 26, ipv6: 122 };
+
+/** The widest service CIDR kube-apiserver 1.28 accepts: /12 for IPv4, /108 (20 bits of host space) for IPv6. */
+export const WIDEST_SERVICE_PREFIX: Record<IpFamily, number> = { ipv4: 12, ipv6: 108 };
+
+/** A CIDR parsed and checked: family, canonical network address, prefix length. */
+export interface ParsedCidr {
+  readonly family: IpFamily;
+  readonly address: ipaddr.IPv4 | ipaddr.IPv6;
+  readonly prefix: number;
+}
+
+/** The family a CIDR claims by its spelling: IPv6 addresses contain a colon. */
+export function familyOf(cidr: string): IpFamily {
+  return cidr.includes(':') ? 'ipv6' : 'ipv4';
+}
+
+/**
+ * Parses `value` as a CIDR of the expected family. Returns the parsed CIDR, or the reason it is not
+ * acceptable: malformed, of the other family, or with host bits set (Calico and Kubernetes want a network address).
+ */
+export function parseCidr(value: string, family: IpFamily): ParsedCidr | string {
+  const example = family === 'ipv4' ? '192.168.0.0/16' : 'fd00:10:244::/48';
+  const expected = `an ${FAMILY_NAME[family]} CIDR such as ${example}`;
+  let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
+  try {
+    // ipaddr.js also accepts legacy IPv4 forms (hex, octal, one number); a CIDR must be four decimal parts.
+    const [addressPart] = value.split('/');
+    if (!value.includes('/') || (!addressPart.includes(':') && !ipaddr.IPv4.isValidFourPartDecimal(addressPart))) {
+      throw new Error('not a CIDR');
+    }
+    parsed = ipaddr.parseCIDR(value);
+  } catch {
+    return `got ${JSON.stringify(value)}, which is not a valid CIDR; allowed: ${expected}`;
+  }
+  const [address, prefix] = parsed;
+  const actual: IpFamily = address.kind() === 'ipv4' ? 'ipv4' : 'ipv6';
+  if (actual !== family) {
+    return `got ${JSON.stringify(value)}, an ${FAMILY_NAME[actual]} CIDR in the ${family} slot; allowed: ${expected}`;
+  }
+  const network = family === 'ipv4'
+    ? ipaddr.IPv4.networkAddressFromCIDR(value)
+    : ipaddr.IPv6.networkAddressFromCIDR(value);
+  if (network.toString() !== address.toString()) {
+    return `got ${JSON.stringify(value)}, which has host bits set; allowed: the network address ${network.toString()}/${prefix}`;
+  }
+  return { family, address, prefix };
+}
+
+/** Whether two parsed CIDRs share any address (never across families). */
+export function overlaps(a: ParsedCidr, b: ParsedCidr): boolean {
+  if (a.family !== b.family) return false;
+  return (a.address as ipaddr.IPv4).match(b.address as ipaddr.IPv4, b.prefix)
+    || (b.address as ipaddr.IPv4).match(a.address as ipaddr.IPv4, a.prefix);
+}

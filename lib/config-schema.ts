@@ -1,0 +1,143 @@
+/**
+ * The lab configuration, defined once: a TypeBox definition gives both the TypeScript types and the
+ * JSON Schema that validates lab.config.yaml (ajv, lib/lab-config.ts) and that editors read
+ * (lab.config.schema.json, written by `npm run gen:schema`).
+ *
+ * TypeBox is loaded only when the schema is asked for: it is a third of the synth app's start-up, and a
+ * synth without a configuration file has nothing to validate. Its types cost nothing at run time.
+ */
+import type { ObjectOptions, Static, TObject, TProperties } from '@sinclair/typebox';
+import { BLOCK_SIZE_RANGE, ENCAPSULATION_MODES, EncapsulationMode, FAMILY_NAME, IpFamily } from './cidr';
+import {
+  DEFAULT_APP_PORT, DEFAULT_CLUSTER_NAME, DEFAULT_POOLS, DEFAULT_SERVICE_PORT, DEFAULT_SERVICE_SUBNETS,
+  DEFAULT_WORKERS, KIND_NODE_IMAGE, WORKERS_RANGE,
+} from './defaults';
+import { MULTITOOL_DEFAULT_IMAGE } from './multitool';
+import { DNS1123_LABEL } from './validate';
+
+/**
+ * Schema keyword holding the words that follow "allowed:" in a problem message, where the limits alone
+ * would not say enough. VS Code's JSON and YAML language servers show it for a value that fails a pattern.
+ */
+export const ALLOWED_KEYWORD = 'errorMessage';
+
+// name[:tag][@sha256:digest], lower-case repository as the OCI distribution spec requires.
+const IMAGE_REFERENCE_PATTERN = '^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$';
+
+function buildSchema() {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Type } = require('@sinclair/typebox') as typeof import('@sinclair/typebox');
+  // Every key is optional (a missing key takes the default) and no other key is allowed.
+  const object = <T extends TProperties>(properties: T, options: ObjectOptions) =>
+    Type.Partial(Type.Object(properties, { additionalProperties: false, ...options }));
+
+  const imageReference = (description: string, defaultValue?: string) => Type.String({
+    pattern: IMAGE_REFERENCE_PATTERN,
+    [ALLOWED_KEYWORD]: 'an image reference such as "registry/name:tag" or "name@sha256:<64 hex>"',
+    description,
+    ...(defaultValue === undefined ? {} : { default: defaultValue }),
+  });
+
+  // An enum, not TypeBox's union of literals: ajv then reports one error listing the allowed values.
+  const encapsulation = (description: string, defaultValue: EncapsulationMode) =>
+    Type.Unsafe<EncapsulationMode>({ enum: [...ENCAPSULATION_MODES], description, default: defaultValue });
+
+  const port = (description: string, defaultValue: number) =>
+    Type.Integer({ minimum: 1, maximum: 65535, description, default: defaultValue });
+
+  const pool = (family: IpFamily) => {
+    const [min, max] = BLOCK_SIZE_RANGE[family];
+    const d = DEFAULT_POOLS[family];
+    const name = FAMILY_NAME[family];
+    return object({
+      cidr: Type.String({
+        description: `The ${name} pod network: an ${name} CIDR (network address). Also kind's podSubnet. Must not overlap the other ranges.`,
+        default: d.cidr,
+      }),
+      blockSize: Type.Integer({
+        minimum: min,
+        maximum: max,
+        [ALLOWED_KEYWORD]: `${min} to ${max} for an ${name} pool`,
+        description: `Prefix length of the address blocks Calico IPAM hands each node (${min}-${max}, not shorter than the pool's prefix).`,
+        default: d.blockSize,
+      }),
+      vxlanMode: encapsulation(`VXLAN encapsulation between nodes: Never, Always or CrossSubnet (only between subnets).`, d.vxlanMode),
+      ipipMode: encapsulation(
+        family === 'ipv4'
+          ? 'IP-in-IP encapsulation; "Never" unless vxlanMode is "Never" (a pool uses one encapsulation).'
+          : 'IP-in-IP encapsulation; must be "Never": Calico has no IP-in-IP for IPv6.',
+        d.ipipMode,
+      ),
+      natOutgoing: Type.Boolean({ description: 'Masquerade pod traffic leaving every pool.', default: d.natOutgoing }),
+    }, { description: `The ${name} Calico IPPool (default-${family}-ippool).` });
+  };
+
+  return object({
+    clusterName: Type.String({
+      maxLength: 50,
+      pattern: DNS1123_LABEL.source,
+      [ALLOWED_KEYWORD]: "a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)",
+      description: 'kind cluster name (a DNS-1123 label, at most 50 characters); the kubeconfig is ./<clusterName>.kubeconfig.',
+      default: DEFAULT_CLUSTER_NAME,
+    }),
+    workers: Type.Integer({
+      minimum: WORKERS_RANGE[0],
+      maximum: WORKERS_RANGE[1],
+      description: `kind worker nodes beside the control plane (${WORKERS_RANGE[0]}-${WORKERS_RANGE[1]}). At least one: the lab checks traffic between pods on different nodes.`,
+      default: DEFAULT_WORKERS,
+    }),
+    kindNodeImage: imageReference('kind node image, pinned by digest (kind v0.25.0\'s image for Kubernetes 1.28.15).', KIND_NODE_IMAGE),
+    pools: object({ ipv4: pool('ipv4'), ipv6: pool('ipv6') }, {
+      description: 'The Calico IP pools; pods get one address from each.',
+    }),
+    serviceSubnets: object({
+      ipv4: Type.String({ description: 'IPv4 Service ClusterIP range: a CIDR of /12 or longer.', default: DEFAULT_SERVICE_SUBNETS.ipv4 }),
+      ipv6: Type.String({ description: 'IPv6 Service ClusterIP range: a CIDR of /108 or longer.', default: DEFAULT_SERVICE_SUBNETS.ipv6 }),
+    }, { description: "kind's serviceSubnet, one range per family." }),
+    multitool: object({
+      image: imageReference('The network-multitool image (default: the alpine-extra variant; `npm run pin:multitool` pins it by digest).'),
+      port: port('Port nginx listens on in the pods, on IPv4 and IPv6 (the Services\' targetPort).', DEFAULT_APP_PORT),
+      servicePort: port('Port of the dual-stack and the IPv6-only Service.', DEFAULT_SERVICE_PORT),
+    }, { description: 'The test workload: a DaemonSet whose nginx answers on both families, and its two Services.' }),
+  }, {
+    title: 'calico-ipv6-lab configuration (lab.config.yaml)',
+    description: 'Every key is optional; a missing key takes the lab\'s default.',
+  });
+}
+
+/** Every key required and readonly, as the constructs receive it. */
+type Complete<T> = { readonly [K in keyof T]-?: NonNullable<T[K]> extends object ? Complete<NonNullable<T[K]>> : NonNullable<T[K]> };
+
+/** A configuration as a user writes it in lab.config.yaml: every key optional. */
+export type LabConfigInput = Static<ReturnType<typeof buildSchema>>;
+/** A complete, validated configuration (see `resolveLabConfig`). */
+export type LabConfig = Complete<Static<ReturnType<typeof buildSchema>>>;
+export type PoolConfig = LabConfig['pools']['ipv4'];
+
+let schema: TObject | undefined;
+
+/** The JSON Schema of lab.config.yaml (a TypeBox schema is a JSON Schema); built on first use. */
+export function labConfigSchema(): TObject {
+  schema ??= buildSchema();
+  return schema;
+}
+
+/** The schema as written to lab.config.schema.json: plain JSON, with the draft it follows. */
+export function labConfigJsonSchema(): Record<string, unknown> {
+  return { $schema: 'http://json-schema.org/draft-07/schema#', ...JSON.parse(JSON.stringify(labConfigSchema())) };
+}
+
+/** The lab's values: every default equals what the lab's README shows. */
+export const DEFAULT_LAB_CONFIG: LabConfig = {
+  clusterName: DEFAULT_CLUSTER_NAME,
+  workers: DEFAULT_WORKERS,
+  kindNodeImage: KIND_NODE_IMAGE,
+  pools: { ipv4: { ...DEFAULT_POOLS.ipv4 }, ipv6: { ...DEFAULT_POOLS.ipv6 } },
+  serviceSubnets: { ...DEFAULT_SERVICE_SUBNETS },
+  multitool: {
+    image: MULTITOOL_DEFAULT_IMAGE,
+    port: DEFAULT_APP_PORT,
+    servicePort: DEFAULT_SERVICE_PORT,
+  },
+};
+
