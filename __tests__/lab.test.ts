@@ -1,5 +1,9 @@
+import * as fs from 'fs';
 import * as path from 'path';
-import { find, renderLabFor } from './support/synth';
+import { App, YamlOutputType } from 'cdk8s';
+import { Lab, nameChartFilesById } from '../lib/lab';
+import { resolveLabConfig } from '../lib/lab-config';
+import { find, mkTmp, renderLabFor } from './support/synth';
 
 describe('Lab (the whole synth)', () => {
   const lab = renderLabFor();
@@ -96,5 +100,19 @@ describe('Lab (the whole synth)', () => {
   test('kind pod subnets are exactly the Calico pools', () => {
     const pools = ['default-ipv4-ippool', 'default-ipv6-ippool'].map(n => find(lab.objects, 'IPPool', n).spec.cidr);
     expect(lab.kind.networking.podSubnet).toBe(pools.join(','));
+  });
+
+  test('two labs live in one app: each owns its charts', () => {
+    const dir = mkTmp('two-labs');
+    const app = new App({ outdir: dir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
+    const a = new Lab(app, 'a');
+    const b = new Lab(app, 'b', { config: resolveLabConfig({ clusterName: 'lab-b', multitool: { port: 9000 } }) });
+    expect(a.calico.node.scope).toBe(a);
+    expect(b.multitool.node.scope).toBe(b);
+    app.synth();
+    nameChartFilesById(app, dir);
+    // The chart ids repeat across the labs, so cdk8s's path-based names are kept: nothing is overwritten.
+    expect(fs.readdirSync(dir).filter(f => f.endsWith('.k8s.yaml'))).toHaveLength(4);
+    expect(b.kind.toJson()).toMatchObject({ name: 'lab-b' });
   });
 });
