@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fails when the committed generated trees are stale:
 #   dist/     must equal a fresh `cdk8s synth` of the default configuration;
-#   imports/  must equal a fresh `cdk8s import` of the pinned CRDs (CALICO_CRDS_DIR stands in for the URLs).
+#   imports/  must equal a fresh `cdk8s import` of the pinned CRDs (CALICO_CRDS_DIR stands in for the URLs);
+#   lab.config.schema.json and the key table of docs/configuration.md must equal a fresh
+#   `npm run gen:schema` from lib/config-schema.ts.
 #
 # Usage: scripts/check-drift.sh
 set -euo pipefail
@@ -38,10 +40,22 @@ check_imports() {
   compare_trees imports "${REPO_ROOT}/imports" "${WORK_DIR}/imports" "npm run import"
 }
 
+check_schema() {
+  local fresh="${WORK_DIR}/schema" committed="${WORK_DIR}/schema-committed"
+  mkdir -p "${fresh}/docs" "${committed}/docs"
+  cp "${REPO_ROOT}/lab.config.schema.json" "${committed}/"
+  cp "${REPO_ROOT}/docs/configuration.md" "${committed}/docs/"
+  # The generator keeps the text around the table's markers, so it starts from the committed page.
+  cp "${REPO_ROOT}/docs/configuration.md" "${fresh}/docs/"
+  (cd "${REPO_ROOT}" && node scripts/gen-config-schema.js --out-dir "${fresh}" >/dev/null)
+  compare_trees schema "${committed}" "${fresh}" "npm run gen:schema"
+}
+
 main() {
   local failed=0
   check_dist || failed=1
   check_imports || failed=1
+  check_schema || failed=1
   return "${failed}"
 }
 
