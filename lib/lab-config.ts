@@ -12,6 +12,7 @@ import { ALLOWED_KEYWORD, DEFAULT_LAB_CONFIG, LabConfig, LabConfigInput, labConf
 export { DEFAULT_LAB_CONFIG, labConfigSchema } from './config-schema';
 export type { LabConfig, LabConfigInput, PoolConfig } from './config-schema';
 export { KIND_NODE_IMAGE } from './defaults';
+export * from './cidr';
 
 /** One problem in a configuration: where, what was received, what is allowed. */
 export interface ConfigProblem {
