@@ -3,7 +3,7 @@ import * as path from 'path';
 import { App } from 'cdk8s';
 import { parse } from 'yaml';
 import { KindClusterConfig, KindClusterConfigProps } from '../lib/kind-cluster-config';
-import { KIND_NODE_IMAGE } from '../lib/lab-config';
+import { KIND_NODE_IMAGE } from '../lib/defaults';
 import { mkTmp } from './support/synth';
 
 const make = (props?: KindClusterConfigProps) => new KindClusterConfig(new App(), 'kind', props);
