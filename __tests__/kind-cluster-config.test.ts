@@ -89,7 +89,7 @@ describe('KindClusterConfig', () => {
     expect(parse(fs.readFileSync(file, 'utf8'))).toEqual(kind.toJson());
   });
 
-  test.each([
+  test.each<[string, KindClusterConfigProps, string | RegExp]>([
     ['the name is not a DNS label', { name: 'IPv6_Lab' }, /invalid kind cluster name "IPv6_Lab"/],
     ['workers is negative', { workers: -1 }, /invalid kind worker count -1/],
     ['workers is too large', { workers: 11 }, /from 0 to 10/],
