@@ -1,4 +1,4 @@
-import { CrdValidator, loadCrdValidators } from './support/calico-crds';
+import { CALICO_VERSION, CRD_URLS, CrdValidator, loadCrdValidators, readTigeraOperatorManifest } from './support/calico-crds';
 import { find, K8sObject, renderLabFor } from './support/synth';
 
 const calicoGroups = ['crd.projectcalico.org', 'operator.tigera.io'];
@@ -17,6 +17,17 @@ describe('Calico objects against the openAPIV3Schema of the pinned Calico v3.28.
     if (!v) throw new Error(`no CRD for ${obj.apiVersion} ${obj.kind}`);
     return v.validate(obj) ? [] : v.validate.errors!.map(e => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
   }
+
+  // Calico v3.28.5's manifest deploys quay.io/tigera/operator:v1.34.13; the CRDs must come from that tag.
+  test('the CRD URLs are pinned to the operator tag that Calico\'s tigera-operator.yaml deploys', async () => {
+    const manifest = await readTigeraOperatorManifest();
+    const images = [...manifest.matchAll(/image: quay\.io\/tigera\/operator:(v[\d.]+)/g)].map(m => m[1]);
+    expect({ calico: CALICO_VERSION, operators: [...new Set(images)] }).toEqual({ calico: 'v3.28.5', operators: ['v1.34.13'] });
+    expect(CRD_URLS.length).toBeGreaterThan(0);
+    for (const url of CRD_URLS) {
+      expect(url).toMatch(new RegExp(`^https://raw\\.githubusercontent\\.com/tigera/operator/${images[0]}/pkg/crds/`));
+    }
+  });
 
   test('the lab emits IPPools, an Installation and an APIServer', () => {
     expect(calicoObjects.map(o => o.kind).sort()).toEqual(['APIServer', 'IPPool', 'IPPool', 'Installation']);

@@ -18,7 +18,7 @@ describe('CalicoInstallation', () => {
         variant: 'Calico',
         cni: { type: 'Calico', ipam: { type: 'Calico' } },
         calicoNetwork: {
-          bgp: 'Enabled',
+          bgp: 'Disabled',
           linuxDataplane: 'Iptables',
           ipPools: [],
           nodeAddressAutodetectionV4: { kubernetes: 'NodeInternalIP' },
@@ -30,9 +30,20 @@ describe('CalicoInstallation', () => {
   });
 
   test('custom', () => {
-    const objects = synth({ bgp: false, mtu: 1400, apiServer: false });
+    const objects = synth({ bgp: true, mtu: 1400, apiServer: false });
     expect(objects).toHaveLength(1);
-    expect(objects[0].spec.calicoNetwork).toMatchObject({ bgp: 'Disabled', mtu: 1400 });
+    expect(objects[0].spec.calicoNetwork).toMatchObject({ bgp: 'Enabled', mtu: 1400 });
+  });
+
+  // bgp Enabled makes the operator render CALICO_NETWORKING_BACKEND=bird (measured with the real operator,
+  // ../shared/calico/v3.28.5/dataplane/calico-node-env-bgp-enabled.txt); VXLAN pools need no BIRD.
+  test.each([
+    [undefined, 'Disabled'],
+    [false, 'Disabled'],
+    [true, 'Enabled'],
+  ])('bgp %s renders calicoNetwork.bgp %s', (bgp, expected) => {
+    const [installation] = synth({ bgp });
+    expect(installation.spec.calicoNetwork.bgp).toBe(expected);
   });
 
   // An absent ipPools makes the operator create its own default pool; [] means "managed out of band".

@@ -25,6 +25,7 @@ describe('KindClusterConfig', () => {
         { role: 'worker', image: KIND_NODE_IMAGE },
         { role: 'worker', image: KIND_NODE_IMAGE },
       ],
+      kubeadmConfigPatches: ['kind: ClusterConfiguration\ncontrollerManager:\n  extraArgs:\n    allocate-node-cidrs: "false"\n'],
     });
   });
 
@@ -36,6 +37,44 @@ describe('KindClusterConfig', () => {
     expect(json.name).toBe('lab2');
     expect(json.nodes).toEqual([{ role: 'control-plane', image: 'kindest/node:v1.29.0' }, { role: 'worker', image: 'kindest/node:v1.29.0' }]);
     expect(json.networking).toMatchObject({ podSubnet: '10.244.0.0/16,fd00:1::/48', serviceSubnet: '10.97.0.0/16,fd00:2::/112' });
+    expect(make({ allocateNodeCidrs: true }).toJson()).not.toHaveProperty('kubeadmConfigPatches');
+  });
+
+  /** The kube-controller-manager extraArgs that kind merges into its kubeadm ClusterConfiguration. */
+  const controllerManagerArgs = (json: any) => (json.kubeadmConfigPatches ?? [])
+    .map((p: string) => parse(p))
+    .filter((p: any) => p.kind === 'ClusterConfiguration')
+    .reduce((args: any, p: any) => ({ ...args, ...p.controllerManager?.extraArgs }), {});
+
+  // kubeadm (v1.28 ValidateNetworking) checks the pod subnets against the node masks /24 and /64 unless
+  // allocate-node-cidrs is "false"; Calico IPAM needs no node podCIDRs, so the lab turns allocation off.
+  test.each([
+    ['an IPv6 pool longer than the /64 node mask', ['192.168.0.0/16', 'fd00:10:244::/112']],
+    ['an IPv6 pool more than 16 bits shorter than /64', ['192.168.0.0/16', 'fd00::/40']],
+    ['an IPv4 pool longer than the /24 node mask', ['10.10.0.0/25', 'fd00:10:244::/48']],
+    ['an IPv4 pool more than 16 bits shorter than /24', ['10.0.0.0/7', 'fd00:10:244::/48']],
+    ['the default pools', ['192.168.0.0/16', 'fd00:10:244::/48']],
+  ] as const)('turns node CIDR allocation off, so kind accepts %s', (_what, podSubnets) => {
+    const json = make({ podSubnets }).toJson() as any;
+    expect(json.networking.podSubnet).toBe(podSubnets.join(','));
+    expect(controllerManagerArgs(json)).toEqual({ 'allocate-node-cidrs': 'false' });
+  });
+
+  test('with node CIDR allocation on, accepts pod subnets the node masks can split', () => {
+    expect(() => make({ allocateNodeCidrs: true, podSubnets: ['10.0.0.0/8', 'fd00::/48'] })).not.toThrow();
+    expect(() => make({ allocateNodeCidrs: true, podSubnets: ['10.0.0.0/24', 'fd00::/64'] })).not.toThrow();
+  });
+
+  test.each([
+    ['node CIDR allocation is on and the IPv6 pod subnet is longer than /64', ['192.168.0.0/16', 'fd00:10:244::/112'],
+      'invalid pod subnet "fd00:10:244::/112" with node cidr allocation on: kubeadm splits it into /64 node cidrs, '
+      + 'so the prefix must be from /48 to /64; leave allocateNodeCidrs off (calico ipam does not need it)'],
+    ['node CIDR allocation is on and the IPv6 pod subnet is shorter than /48', ['192.168.0.0/16', 'fd00::/40'],
+      /^invalid pod subnet "fd00::\/40" with node cidr allocation on: .* from \/48 to \/64/],
+    ['node CIDR allocation is on and the IPv4 pod subnet is longer than /24', ['10.10.0.0/25', 'fd00:10:244::/48'],
+      /^invalid pod subnet "10.10.0.0\/25" with node cidr allocation on: .* from \/8 to \/24/],
+  ] as const)('fails if %s', (_what, podSubnets, message) => {
+    expect(() => make({ allocateNodeCidrs: true, podSubnets })).toThrow(message);
   });
 
   test('pins the kind v0.25.0 node image for Kubernetes 1.28.15 by digest', () => {
@@ -50,11 +89,15 @@ describe('KindClusterConfig', () => {
     expect(parse(fs.readFileSync(file, 'utf8'))).toEqual(kind.toJson());
   });
 
-  test.each([
+  test.each<[string, KindClusterConfigProps, string | RegExp]>([
     ['the name is not a DNS label', { name: 'IPv6_Lab' }, /invalid kind cluster name "IPv6_Lab"/],
     ['workers is negative', { workers: -1 }, /invalid kind worker count -1/],
     ['workers is too large', { workers: 11 }, /from 1 to 10/],
     ['there are no workers (the lab checks traffic between nodes)', { workers: 0 }, /invalid kind worker count 0: must be an integer from 1 to 10/],
+    ['a pod subnet has fewer than the 14 addresses kubeadm needs', { podSubnets: ['10.0.0.0/29', 'fd00::/48'] },
+      'invalid pod subnet "10.0.0.0/29": kubeadm needs at least 14 addresses, so the prefix must be /28 or shorter'],
+    ['an IPv6 pod subnet has fewer than 14 addresses', { podSubnets: ['10.0.0.0/16', 'fd00::/125'] }, /"fd00::\/125".* \/124 or shorter/],
+    ['a pod subnet is not a CIDR', { podSubnets: ['10.0.0.0', 'fd00::/48'] }, 'invalid pod subnet "10.0.0.0": must be an ipv4 or ipv6 cidr'],
   ])('fails if %s', (_what, props, message) => {
     expect(() => make(props)).toThrow(message);
   });

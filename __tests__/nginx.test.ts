@@ -33,21 +33,29 @@ function get(host: string, port: number): Promise<{ status: number; body: string
   });
 }
 
+/** `conf` with its pid file moved to `pidFile`; the config must name one (the pid test below says why). */
+function withPidFile(conf: string, pidFile: string): string {
+  const moved = conf.replace(/^pid \S+;/m, `pid ${pidFile};`);
+  if (moved === conf) throw new Error(`the nginx config names no pid file:\n${conf}`);
+  return moved;
+}
+
 /** Starts nginx on `conf`; resolves once it answers on 127.0.0.1 (bounded), rejects if it exits or never does. */
 async function startNginx(conf: string, port: number): Promise<ChildProcess> {
   const dir = mkTmp('nginx');
-  fs.writeFileSync(path.join(dir, 'nginx.conf'), conf);
+  // Concurrent runs on this machine must not share the config's pid file: keep this one in the temp dir.
+  fs.writeFileSync(path.join(dir, 'nginx.conf'), withPidFile(conf, path.join(dir, 'nginx.pid')));
   // nginx opens /dev/stdout and /dev/stderr; Node's pipes are sockets there, which cannot be opened: use files.
   const log = fs.openSync(path.join(dir, 'nginx.log'), 'a+');
   const readLog = () => fs.readFileSync(path.join(dir, 'nginx.log'), 'utf8');
   const args = ['-e', 'stderr', '-p', dir, '-c', path.join(dir, 'nginx.conf')];
   // -t first: a config nginx refuses fails here with nginx's own message.
   try {
-    execFileSync(NGINX!, ['-t', ...args, '-g', `pid ${dir}/nginx.pid;`], { stdio: ['ignore', log, log] });
+    execFileSync(NGINX!, ['-t', ...args], { stdio: ['ignore', log, log] });
   } catch {
     throw new Error(`nginx -t rejected the config: ${readLog()}`);
   }
-  const proc = spawn(NGINX!, [...args, '-g', `pid ${dir}/nginx.pid; daemon off;`], { stdio: ['ignore', log, log] });
+  const proc = spawn(NGINX!, [...args, '-g', 'daemon off;'], { stdio: ['ignore', log, log] });
   const stderr = { toString: readLog };
   const deadline = Date.now() + 10000;
   while (Date.now() < deadline) {
@@ -95,6 +103,87 @@ async function expectAnswersOnBothFamilies(conf: string, port: number): Promise<
   test('the same check fails on a config without `listen [::]`', async () => {
     const ipv4Only = conf.split('\n').filter(l => !l.includes('listen [::]')).join('\n');
     expect(ipv4Only).not.toContain('[::]');
-    await expect(expectAnswersOnBothFamilies(ipv4Only, port)).rejects.toThrow(/ECONNREFUSED|connect/);
+    await expect(expectAnswersOnBothFamilies(ipv4Only, port)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  test('the config names its pid file /tmp/nginx.pid, outside the compiled-in pid directory', () => {
+    expect(conf.split('\n')).toContain('pid /tmp/nginx.pid;');
+  });
+});
+
+/**
+ * Runs `conf` in the real nginx inside a private mount namespace where the compiled-in pid directory is
+ * unusable (an empty read-only tmpfs over /run: Debian's nginx defaults to /run/nginx.pid, Alpine's to
+ * /run/nginx/nginx.pid, which some Alpine images lack) and /tmp is a private tmpfs, then stops it with
+ * `nginx -s stop`, which finds the master through the pid file. Prints `key=value` lines.
+ */
+const PID_PROBE = String.raw`
+set -u
+nginx="$1"
+mount -t tmpfs -o ro,size=64k tmpfs /run
+mount -t tmpfs -o size=8m tmpfs /tmp
+mkdir /tmp/lab
+cat >/tmp/lab/nginx.conf
+set -- -e /tmp/lab/error.log -p /tmp/lab -c /tmp/lab/nginx.conf
+"$nginx" "$@" -g 'daemon off;' >/tmp/lab/out.log 2>&1 &
+master=$!
+for _ in $(seq 100); do
+  [ -s /tmp/nginx.pid ] && break
+  kill -0 "$master" 2>/dev/null || break
+  sleep 0.1
+done
+echo "master=$master"
+if [ -s /tmp/nginx.pid ]; then
+  echo "pidfile=$(cat /tmp/nginx.pid)"
+  "$nginx" "$@" -s stop >>/tmp/lab/out.log 2>&1
+  for _ in $(seq 100); do kill -0 "$master" 2>/dev/null || break; sleep 0.1; done
+fi
+if kill -0 "$master" 2>/dev/null; then echo "running=yes"; kill -9 "$master"; else echo "running=no"; fi
+wait "$master"
+echo "exit=$?"
+echo "log=$(cat /tmp/lab/error.log /tmp/lab/out.log 2>/dev/null | tr '\n' ' ')"
+`;
+
+function canUnshareMounts(): boolean {
+  try {
+    execFileSync('unshare', ['--mount', 'sh', '-c', 'mount -t tmpfs tmpfs /mnt 2>/dev/null || mount -t tmpfs tmpfs /tmp'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const hasMountNamespace = hasNginx && requireTool(canUnshareMounts(), 'a private mount namespace (unshare --mount, as root)');
+
+function runInPidProbe(conf: string): Record<string, string> {
+  const out = execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', PID_PROBE, 'pid-probe', NGINX!], {
+    input: conf, encoding: 'utf8', timeout: 30000,
+  });
+  return Object.fromEntries(out.trim().split('\n').map(l => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
+(hasMountNamespace ? describe : describe.skip)('nginx pid file, in a real nginx whose compiled-in pid directory is unusable', () => {
+  let conf: string;
+  let port: number;
+
+  beforeAll(async () => {
+    port = await freePort();
+    conf = renderLabFor({ multitool: { port } }).objects.find(o => o.kind === 'ConfigMap')!.data!['nginx.conf'];
+  });
+
+  test('nginx writes its pid to /tmp/nginx.pid, and `nginx -s stop` finds the master through it', () => {
+    const probe = runInPidProbe(conf);
+    expect(probe.pidfile).toBe(probe.master);
+    expect(probe.running).toBe('no');
+    expect(probe.exit).toBe('0');
+  });
+
+  test('the same nginx exits at startup when the config names no pid file', () => {
+    const withoutPid = conf.split('\n').filter(l => !/^pid /.test(l)).join('\n');
+    const probe = runInPidProbe(withoutPid);
+    expect(probe.pidfile).toBeUndefined();
+    expect(probe.running).toBe('no');
+    expect(probe.exit).not.toBe('0');
+    expect(probe.log).toMatch(/open\(\) "\/run\/[^"]*nginx\.pid" failed/);
   });
 });

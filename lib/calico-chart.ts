@@ -18,10 +18,24 @@ export interface CalicoChartProps extends ChartProps {
    * @default - fd00:10:244::/48, blocks of /122, VXLAN Always, NAT outgoing
    */
   readonly ipv6Pool?: CalicoChartPool;
+  /**
+   * Run BIRD and a BGP mesh (see `CalicoInstallationProps.bgp`). VXLAN pools do not need it; pools
+   * with IP-in-IP or without encapsulation do (the operator refuses them without BGP).
+   * @default - false, or true when a pool uses IP-in-IP or no encapsulation
+   */
+  readonly bgp?: boolean;
+}
+
+/** Why a pool needs BIRD's routes, as the operator's Installation validation puts it; undefined for VXLAN. */
+function bgpNeed(pool: CalicoChartPool): string | undefined {
+  if ((pool.ipipMode ?? 'Never') !== 'Never') return `uses ipipMode ${JSON.stringify(pool.ipipMode)}, and only BIRD programs IP-in-IP routes`;
+  if ((pool.vxlanMode ?? 'Always') === 'Never') return 'is unencapsulated (vxlanMode and ipipMode "Never"), and only BIRD programs its routes';
+  return undefined;
 }
 
 /**
- * Calico for the lab: both IP pools, then the operator's Installation and APIServer.
+ * Calico for the lab: both IP pools, then the operator's Installation and APIServer. BGP stays off
+ * unless asked for or a pool cannot work without it.
  *
  * The pools come first in the file on purpose: the operator reads the pools that exist when it
  * reconciles the Installation to decide whether the CNI assigns IPv6 addresses.
@@ -40,7 +54,11 @@ export class CalicoChart extends Chart {
     if (this.ipv4Pool.family !== 'ipv4' || this.ipv6Pool.family !== 'ipv6') {
       throw new Error(`invalid pools ${JSON.stringify([v4.cidr, v6.cidr])}: the first must be ipv4 and the second ipv6`);
     }
-    this.installation = new CalicoInstallation(this, 'Installation');
+    const needs = [v4, v6].flatMap(p => (bgpNeed(p) ? [`pool ${p.cidr} ${bgpNeed(p)}`] : []));
+    if (props.bgp === false && needs.length > 0) {
+      throw new Error(`invalid bgp false: ${needs.join('; ')}; set bgp true or use vxlanMode "Always" or "CrossSubnet" with ipipMode "Never"`);
+    }
+    this.installation = new CalicoInstallation(this, 'Installation', { bgp: props.bgp ?? needs.length > 0 });
     this.installation.node.addDependency(this.ipv4Pool, this.ipv6Pool);
   }
 }

@@ -14,9 +14,13 @@ import {
 
 export interface CalicoInstallationProps {
   /**
-   * Run BIRD and a BGP mesh between nodes. VXLAN pools do not need it; CrossSubnet uses it to learn
-   * same-subnet routes, as Calico's own VXLANCrossSubnet custom resources do.
-   * @default true
+   * Run BIRD and a BGP mesh between nodes (`calicoNetwork.bgp: Enabled`, networking backend `bird`).
+   *
+   * VXLAN pools do not need it: Felix programs every VXLAN route itself, including the unencapsulated
+   * same-subnet routes of `CrossSubnet` (felix's vxlan_mgr; confd's BIRD template leaves VXLAN routes to
+   * Felix). Turn it on to peer with routers or to use pools with IP-in-IP or no encapsulation, whose
+   * routes only BIRD programs.
+   * @default false - backend `vxlan`, no BIRD
    */
   readonly bgp?: boolean;
   /**
@@ -38,7 +42,9 @@ export interface CalicoInstallationProps {
  * `calicoNetwork.ipPools: []` is the operator's documented way of saying "create no pools": the lab's
  * `IPPool` objects are applied before this one, so when the operator reconciles it finds both pools, turns
  * on IPv6 in the CNI config and autodetects IPv6 node addresses. Both families take the node's
- * Kubernetes InternalIP, which is what the IPv4 and IPv6 VXLAN tunnels use as their endpoints.
+ * Kubernetes InternalIP, which is what the IPv4 and IPv6 VXLAN tunnels use as their endpoints. BGP is off
+ * by default: with VXLAN pools the operator then renders calico-node with `CALICO_NETWORKING_BACKEND=vxlan`
+ * and no BIRD, whose readiness checks are a classic calico-node failure in kind.
  */
 export class CalicoInstallation extends Construct {
   public readonly installation: Installation;
@@ -57,7 +63,7 @@ export class CalicoInstallation extends Construct {
         ipam: { type: InstallationSpecCniIpamType.CALICO },
       },
       calicoNetwork: {
-        bgp: props.bgp === false ? InstallationSpecCalicoNetworkBgp.DISABLED : InstallationSpecCalicoNetworkBgp.ENABLED,
+        bgp: props.bgp ? InstallationSpecCalicoNetworkBgp.ENABLED : InstallationSpecCalicoNetworkBgp.DISABLED,
         linuxDataplane: InstallationSpecCalicoNetworkLinuxDataplane.IPTABLES,
         ipPools: [],
         mtu: props.mtu,

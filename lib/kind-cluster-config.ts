@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
+import * as ipaddr from 'ipaddr.js';
 import { DEFAULT_CLUSTER_NAME, DEFAULT_POOLS, DEFAULT_SERVICE_SUBNETS, DEFAULT_WORKERS, KIND_NODE_IMAGE, WORKERS_RANGE } from './defaults';
 import { checkDnsLabel } from './validate';
 
@@ -31,10 +32,58 @@ export interface KindClusterConfigProps {
    * @default ["10.96.0.0/16", "fd00:10:96::/112"]
    */
   readonly serviceSubnets?: readonly [string, string];
+  /**
+   * Let kube-controller-manager split the pod subnets into per-node `spec.podCIDRs` (kubeadm's default).
+   *
+   * Off by default: Calico IPAM hands out its own blocks and reads no node podCIDR, and with allocation on
+   * kubeadm refuses pod subnets that its node masks (/24 IPv4, /64 IPv6) cannot split, so the control
+   * plane never comes up for pools such as fd00:10:244::/112, fd00::/40 or an IPv4 /25.
+   * When on, such pod subnets are rejected here.
+   * @default false
+   */
+  readonly allocateNodeCidrs?: boolean;
+}
+
+/** kubeadm's node masks when kube-controller-manager allocates node CIDRs (node-cidr-mask-size-ipv4/-ipv6). */
+export const KUBEADM_NODE_MASK = { ipv4: 24, ipv6: 64 } as const;
+/** kubeadm refuses a pod subnet more than this many bits shorter than the node mask (kubernetes#58766). */
+export const KUBEADM_NODE_MASK_MAX_DIFF = 16;
+/** kubeadm refuses pod subnets with fewer addresses than this (MinimumAddressesInPodSubnet). */
+export const KUBEADM_MIN_POD_SUBNET_ADDRESSES = 14;
+
+/**
+ * kubeadm's checks of one pod subnet (cmd/kubeadm/app/apis/kubeadm/validation ValidateNetworking, v1.28):
+ * at least 14 addresses always; with node CIDR allocation on, a prefix from nodeMask-16 to nodeMask.
+ */
+function checkPodSubnet(cidr: string, allocateNodeCidrs: boolean): void {
+  let prefix: number;
+  let family: 'ipv4' | 'ipv6';
+  try {
+    const [address, length] = ipaddr.parseCIDR(cidr);
+    family = address.kind();
+    prefix = length;
+  } catch {
+    throw new Error(`invalid pod subnet ${JSON.stringify(cidr)}: must be an ipv4 or ipv6 cidr`);
+  }
+  const bits = family === 'ipv4' ? 32 : 128;
+  const maxPrefix = bits - Math.ceil(Math.log2(KUBEADM_MIN_POD_SUBNET_ADDRESSES));
+  if (prefix > maxPrefix) {
+    throw new Error(`invalid pod subnet ${JSON.stringify(cidr)}: kubeadm needs at least ${KUBEADM_MIN_POD_SUBNET_ADDRESSES} addresses, so the prefix must be /${maxPrefix} or shorter`);
+  }
+  if (!allocateNodeCidrs) return;
+  const nodeMask = KUBEADM_NODE_MASK[family];
+  const shortest = nodeMask - KUBEADM_NODE_MASK_MAX_DIFF;
+  if (prefix > nodeMask || prefix < shortest) {
+    throw new Error(`invalid pod subnet ${JSON.stringify(cidr)} with node cidr allocation on: kubeadm splits it into /${nodeMask} node cidrs, so the prefix must be from /${shortest} to /${nodeMask}; leave allocateNodeCidrs off (calico ipam does not need it)`);
+  }
 }
 
 /**
  * The config of a dual-stack kind cluster without kind's default CNI (Calico replaces it).
+ *
+ * kube-controller-manager's node CIDR allocation is off (a kubeadm patch sets `allocate-node-cidrs: "false"`):
+ * Calico IPAM does not use node podCIDRs, and kubeadm then skips its pod-subnet/node-mask check, so
+ * every pool Calico accepts can be the pod subnet. kube-proxy still gets the pod subnets as `clusterCIDR`.
  *
  * Not a Kubernetes object: it is written to `kind/cluster.yaml` under the output directory, where
  * `kubectl apply -f dist` (which does not recurse) never reads it.
@@ -64,6 +113,8 @@ export class KindClusterConfig extends Construct {
     if (!Number.isInteger(workers) || workers < minWorkers || workers > maxWorkers) {
       throw new Error(`invalid kind worker count ${JSON.stringify(workers)}: must be an integer from ${minWorkers} to ${maxWorkers}`);
     }
+    const allocateNodeCidrs = props.allocateNodeCidrs ?? false;
+    podSubnets.forEach(cidr => checkPodSubnet(cidr, allocateNodeCidrs));
 
     const node = (role: string) => ({ role, image });
     this.config = {
@@ -79,6 +130,12 @@ export class KindClusterConfig extends Construct {
       },
       nodes: [node('control-plane'), ...Array.from({ length: workers }, () => node('worker'))],
     };
+    if (!allocateNodeCidrs) {
+      // kind merges this into the kubeadm ClusterConfiguration it generates (matched by kind).
+      this.config.kubeadmConfigPatches = [
+        Yaml.stringify({ kind: 'ClusterConfiguration', controllerManager: { extraArgs: { 'allocate-node-cidrs': 'false' } } }),
+      ];
+    }
   }
 
   /** The config as kind reads it. */

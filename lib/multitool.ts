@@ -37,13 +37,16 @@ const CONTROL_PLANE_TAINT = 'node-role.kubernetes.io/control-plane';
 /**
  * The nginx configuration the multitool pods run. It listens on IPv4 and, explicitly, on `[::]`:
  * nginx (like the image's stock config) listens on IPv4 only unless told otherwise. Every answer names
- * the pod and the address and family it was reached on.
+ * the pod and the address and family it was reached on. The pid file goes to /tmp, which every image has.
  */
 export function renderNginxConfig(port: number): string {
   return [
     '# nginx for the multitool pods of the Calico IPv6 lab; rendered by calico-ipv6-lab.',
     'worker_processes 1;',
     'error_log /dev/stderr warn;',
+    // nginx's compiled-in pid path is /run/nginx/nginx.pid on Alpine, a directory not every Alpine image
+    // ships (gliderlabs/docker-alpine#185): without it nginx exits at startup. /tmp exists in every image.
+    'pid /tmp/nginx.pid;',
     '',
     'events {',
     '  worker_connections 256;',

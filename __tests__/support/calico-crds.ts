@@ -33,6 +33,28 @@ async function readCrdText(url: string): Promise<string> {
   return text;
 }
 
+/** The Calico release deploy.sh installs, e.g. `v3.28.5`. */
+export const CALICO_VERSION = /^CALICO_VERSION=(v\d+\.\d+\.\d+)$/m.exec(fs.readFileSync(path.join(REPO_ROOT, 'deploy.sh'), 'utf8'))![1];
+
+/**
+ * The text of Calico's tigera-operator.yaml for CALICO_VERSION: beside CALICO_CRDS_DIR when that is the
+ * reference layout (`<version>/crds` next to `<version>/tigera-operator.yaml`), else downloaded once.
+ */
+export async function readTigeraOperatorManifest(): Promise<string> {
+  const dir = process.env.CALICO_CRDS_DIR;
+  const local = dir && path.join(dir, '..', 'tigera-operator.yaml');
+  if (local && fs.existsSync(local)) return fs.readFileSync(local, 'utf8');
+  const url = `https://raw.githubusercontent.com/projectcalico/calico/${CALICO_VERSION}/manifests/tigera-operator.yaml`;
+  const cached = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'calico-ipv6-lab', 'calico', CALICO_VERSION, 'tigera-operator.yaml');
+  if (fs.existsSync(cached)) return fs.readFileSync(cached, 'utf8');
+  const res = await fetch(url, { signal: AbortSignal.timeout(30000) });
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+  const text = await res.text();
+  fs.mkdirSync(path.dirname(cached), { recursive: true });
+  fs.writeFileSync(cached, text);
+  return text;
+}
+
 /**
  * Kubernetes prunes unknown fields of structural schemas; `kubectl apply --validate=strict` rejects them.
  * Validate as strictly: objects with declared properties allow no others, unless they preserve unknown fields.

@@ -1,0 +1,49 @@
+import { Testing } from 'cdk8s';
+import { CalicoChart, CalicoChartProps } from '../lib/calico-chart';
+import { DEFAULT_LAB_CONFIG } from '../lib/lab-config';
+
+function synth(props?: CalicoChartProps) {
+  return Testing.synth(new CalicoChart(Testing.app(), 'calico', props));
+}
+
+const installationOf = (objects: any[]) => objects.find(o => o.kind === 'Installation');
+const v4 = DEFAULT_LAB_CONFIG.pools.ipv4;
+const v6 = DEFAULT_LAB_CONFIG.pools.ipv6;
+
+describe('CalicoChart', () => {
+  test('defaults', () => {
+    const objects = synth();
+    expect(objects.map(o => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'IPPool/default-ipv4-ippool', 'IPPool/default-ipv6-ippool', 'Installation/default', 'APIServer/default',
+    ]);
+    // Both default pools are VXLAN: Felix programs their routes, so no BIRD.
+    expect(installationOf(objects).spec.calicoNetwork.bgp).toBe('Disabled');
+  });
+
+  test('custom', () => {
+    const objects = synth({ bgp: true, ipv4Pool: { ...v4, cidr: '10.244.0.0/16' } });
+    expect(installationOf(objects).spec.calicoNetwork.bgp).toBe('Enabled');
+    expect(objects[0].spec.cidr).toBe('10.244.0.0/16');
+  });
+
+  test.each([
+    ['an IP-in-IP pool', { ...v4, vxlanMode: 'Never', ipipMode: 'Always' }],
+    ['an IP-in-IP CrossSubnet pool', { ...v4, vxlanMode: 'Never', ipipMode: 'CrossSubnet' }],
+    ['an unencapsulated pool', { ...v4, vxlanMode: 'Never', ipipMode: 'Never' }],
+  ] as const)('turns BGP on by default for %s, whose routes only BIRD programs', (_what, ipv4Pool) => {
+    expect(installationOf(synth({ ipv4Pool })).spec.calicoNetwork.bgp).toBe('Enabled');
+  });
+
+  test('fails if bgp is false and a pool uses IP-in-IP', () => {
+    expect(() => synth({ bgp: false, ipv4Pool: { ...v4, vxlanMode: 'Never', ipipMode: 'Always' } })).toThrow(
+      'invalid bgp false: pool 192.168.0.0/16 uses ipipMode "Always", and only BIRD programs IP-in-IP routes; '
+      + 'set bgp true or use vxlanMode "Always" or "CrossSubnet" with ipipMode "Never"',
+    );
+  });
+
+  test('fails if bgp is false and a pool is unencapsulated', () => {
+    expect(() => synth({ bgp: false, ipv6Pool: { ...v6, vxlanMode: 'Never' } })).toThrow(
+      /^invalid bgp false: pool fd00:10:244::\/48 is unencapsulated/,
+    );
+  });
+});
