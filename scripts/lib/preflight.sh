@@ -115,6 +115,7 @@ probe_value() { awk -F= -v k="$1" '$1 == k { sub(/^[^=]*=/, ""); print; exit }' 
 
 check_docker_host() {
   local probe v6 watches instances tables nat
+  # The first run pulls the node image here rather than in kind create.
   info "  probing the Docker host (docker run --rm --network host $(kind_node_image))"
   probe=$(probe_docker_host)
   if [[ -z "$probe" ]]; then
@@ -240,7 +241,8 @@ host_preflight() {
 # NAT rule (kind#1544, #3696, #3748), and says nothing. Catch it here.
 check_network_ipv6() {
   local net=${KIND_EXPERIMENTAL_DOCKER_NETWORK:-kind} ipv6
-  ipv6=$(docker network inspect "$net" --format '{{.EnableIPv6}}' 2>/dev/null) || ipv6=absent
+  # Absent: kind failed before creating it, and its own error says why.
+  ipv6=$(docker network inspect "$net" --format '{{.EnableIPv6}}' 2>/dev/null) || return 0
   [[ "$ipv6" == true ]] && return 0
   die "the Docker network '${net}' has no IPv6 (EnableIPv6=${ipv6}) after kind created the cluster: Docker could not give it IPv6 (no ip6table_nat, or IPv6 disabled in the Docker VM), and kind fell back to IPv4 without saying so" \
     "on the Docker host: sudo modprobe ip6table_nat, and check 'docker network create --ipv6 --subnet fd00:dead:beef::/64 v6test' works (then docker network rm v6test)" \
