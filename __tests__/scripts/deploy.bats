@@ -135,7 +135,7 @@ setup() {
   local manifest=$BATS_TEST_TMPDIR/tigera-operator.yaml
   echo "# offline copy" >"$manifest"
   LAB_TIGERA_OPERATOR_SHA256=$(sha256sum "$manifest" | cut -d' ' -f1)
-  export LAB_TIGERA_OPERATOR_MANIFEST=$manifest LAB_CLUSTER_NAME=my-lab \
+  export LAB_TIGERA_OPERATOR_MANIFEST=$manifest LAB_TIGERA_OPERATOR_SHA256 LAB_CLUSTER_NAME=my-lab \
     LAB_KIND_NODE_IMAGE=kindest/node:v1.31.2 LAB_KUBECONFIG=$BATS_TEST_TMPDIR/my.kubeconfig
   run "$DEPLOY"
   assert_success
