@@ -16,7 +16,13 @@ setup() {
   load helpers/lab
   lab_setup
   DEPLOY=$REPO_ROOT/deploy.sh
-  SHARED=$(cd "$REPO_ROOT/.." && pwd)/shared/calico/v3.28.5
+  # Where CI keeps the real Calico data: beside the repo, or CALICO_CRDS_DIR's parent.
+  if [[ -n "${CALICO_CRDS_DIR:-}" ]]; then
+    SHARED=${CALICO_CRDS_DIR%/}
+    SHARED=${SHARED%/crds}
+  else
+    SHARED=$(cd "$REPO_ROOT/.." && pwd)/shared/calico/v3.28.5
+  fi
 }
 
 # need_shared FILE: the real Calico output, beside the repo as in CI.

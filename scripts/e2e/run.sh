@@ -25,7 +25,7 @@
 #   CALICO_CRDS_DIR    Calico v3.28.5 CRDs                       [../shared/calico/v3.28.5/crds]
 #   E2E_TIGERA_OPERATOR_MANIFEST  Calico v3.28.5's tigera-operator.yaml, applied as deploy.sh does
 #                      before dist (missing: fails with CI=true, else skipped loudly)
-#                                                                [../shared/calico/v3.28.5/tigera-operator.yaml]
+#                                                                [$CALICO_CRDS_DIR/../tigera-operator.yaml]
 #   E2E_K8S_MINOR      required kubectl/kube-apiserver minor     [28]
 #   E2E_ASSETS_DIR     build-binaries.sh output                  [${XDG_CACHE_HOME:-$HOME/.cache}/calico-ipv6-lab/envtest/1.28.15]
 #   E2E_TIMEOUT        seconds for each wait                     [60]
@@ -47,7 +47,9 @@ E2E_KIND_CONFIG="${E2E_KIND_CONFIG:-${E2E_MANIFEST_DIR}/kind/cluster.yaml}"
 CALICO_CRDS_DIR="$(from_caller "${CALICO_CRDS_DIR:-}")"
 CALICO_CRDS_DIR="${CALICO_CRDS_DIR:-${REPO_ROOT}/../shared/calico/v3.28.5/crds}"
 E2E_TIGERA_OPERATOR_MANIFEST="$(from_caller "${E2E_TIGERA_OPERATOR_MANIFEST:-}")"
-E2E_TIGERA_OPERATOR_MANIFEST="${E2E_TIGERA_OPERATOR_MANIFEST:-${REPO_ROOT}/../shared/calico/v3.28.5/tigera-operator.yaml}"
+# Default: beside the CRDs (../shared/calico/v3.28.5/, or CALICO_CRDS_DIR's parent).
+_crds_dir="${CALICO_CRDS_DIR%/}"
+E2E_TIGERA_OPERATOR_MANIFEST="${E2E_TIGERA_OPERATOR_MANIFEST:-${_crds_dir%/crds}/tigera-operator.yaml}"
 E2E_K8S_MINOR="${E2E_K8S_MINOR:-28}"
 E2E_ASSETS_DIR="${E2E_ASSETS_DIR:-${XDG_CACHE_HOME:-${HOME}/.cache}/calico-ipv6-lab/envtest/1.28.15}"
 E2E_TIMEOUT="${E2E_TIMEOUT:-60}"
