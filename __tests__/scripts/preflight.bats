@@ -157,6 +157,15 @@ count_calls() { grep -c -- "$1" "$STUB_LOG" || true; }
   refute_call "kubectl apply"
 }
 
+@test "kind create failing on a network kind made IPv4-only says why, under kind's own error" {
+  export STUB_DOCKER_IPV6=unavailable STUB_KIND_CREATE=fail
+  run "$DEPLOY"
+  assert_failure
+  assert_output --partial "ERROR: failed to create cluster: failed to init node with kubeadm"
+  assert_output --partial "the Docker network 'kind' has no IPv6 (EnableIPv6=false) after kind created the cluster"
+  assert_output --partial "step 3/8 failed: Create the kind cluster"
+}
+
 @test "after kind create: a node without an IPv6 InternalIP fails in seconds, not after the Calico timeout" {
   # n3 of ../shared/calico/v3.28.5/dataplane: IPv4 only.
   fixture nodes.txt "ipv6-lab-control-plane|False|172.18.0.2 fc00:f853:ccd:e793::2

@@ -80,7 +80,7 @@ check_kind_provider() {
   local provider=${KIND_EXPERIMENTAL_PROVIDER:-docker}
   [[ "$provider" == docker ]] && return 0
   die "KIND_EXPERIMENTAL_PROVIDER=${provider}: this lab supports kind's Docker provider only (its host checks, image preloading and diagnosis use docker)" \
-    "unset KIND_EXPERIMENTAL_PROVIDER and run Docker (Docker Engine, Docker Desktop, or Docker in WSL2); with podman, 'podman machine' users can point DOCKER_HOST at podman's Docker-compatible socket at their own risk"
+    "unset KIND_EXPERIMENTAL_PROVIDER and use Docker: Docker Engine on Linux, Docker Desktop on Mac and Windows, or Docker in WSL2"
 }
 
 # probe_docker_host: one throwaway container on the host network namespace
