@@ -33,6 +33,12 @@ else
   LAB_SYNTH=${LAB_SYNTH:-auto}
 fi
 lab_init_defaults
+# shellcheck source=scripts/lib/preflight.sh
+source "$SCRIPT_DIR/scripts/lib/preflight.sh"
+# shellcheck source=scripts/lib/images.sh
+source "$SCRIPT_DIR/scripts/lib/images.sh"
+# shellcheck source=scripts/lib/diagnose.sh
+source "$SCRIPT_DIR/scripts/lib/diagnose.sh"
 
 # CRDs the later steps create objects of or wait on.
 CALICO_CRDS=(
@@ -73,6 +79,9 @@ Environment (current value in brackets):
   LAB_KIND_NODE_IMAGE           kind node image, passed as --image [${LAB_KIND_NODE_IMAGE:-none: kind default}]
   LAB_KIND_VERSION              expected kind version prefix; others only warn [${LAB_KIND_VERSION}]
   LAB_TIGERA_OPERATOR_MANIFEST  URL or local file (air-gapped) [${LAB_TIGERA_OPERATOR_MANIFEST}]
+  LAB_TIGERA_OPERATOR_SHA256    its expected sha256 [${LAB_TIGERA_OPERATOR_SHA256}]
+  LAB_PRELOAD_IMAGES            pull images once and kind load them (false: each node pulls) [${LAB_PRELOAD_IMAGES}]
+  LAB_NODE_TIMEOUT              seconds for all nodes to register after kind create [${LAB_NODE_TIMEOUT}]
   LAB_SYNTH                     auto | always | never: run 'npm run synth' [${LAB_SYNTH}]
   LAB_CONFIG                    lab config read by the synth [${LAB_CONFIG:-$LAB_PROJECT_DIR/lab.config.yaml}]
   LAB_CRD_TIMEOUT               seconds for the Calico CRDs to be Established [${LAB_CRD_TIMEOUT}]
@@ -83,6 +92,8 @@ Environment (current value in brackets):
   LAB_VERIFY_ATTEMPTS           verify runs before giving up [${LAB_VERIFY_ATTEMPTS}]
   LAB_VERIFY_RETRY_DELAY        seconds between verify runs [${LAB_VERIFY_RETRY_DELAY}]
   KIND_EXPERIMENTAL_DOCKER_NETWORK  docker network kind uses [${KIND_EXPERIMENTAL_DOCKER_NETWORK:-kind}]
+  KIND_EXPERIMENTAL_PROVIDER    only docker is supported [${KIND_EXPERIMENTAL_PROVIDER:-docker}]
+Preflight checks, image preloading and failure logs: docs/preflight.md.
 verify.sh's variables (LAB_NAMESPACE, LAB_IPV4_POOL_CIDR, ...) apply too: ./verify.sh --help.
 EOF
 }
@@ -141,6 +152,7 @@ diagnose() {
   { kubectl get tigerastatus "$rt" -o jsonpath='{range .items[*]}{.metadata.name}{range .status.conditions[*]}{"  "}{.type}={.status}{end}{"  "}{.status.conditions[?(@.type=="Degraded")].message}{"\n"}{end}' 2>&1 || true; } | sed 's/^/  /' >&2
   info "tigera-operator log, last 20 lines (kubectl logs -n tigera-operator deployment/tigera-operator):"
   { kubectl logs -n tigera-operator deployment/tigera-operator --tail=20 "$rt" 2>&1 || true; } | sed 's/^/  /' >&2
+  diagnose_more "${STEPS[CURRENT_STEP - 1]}"
 }
 
 on_exit() {
@@ -199,24 +211,13 @@ check_kind_network() {
   info "  docker network ${net}: IPv6 enabled"
 }
 
-check_operator_manifest() {
-  case "$LAB_TIGERA_OPERATOR_MANIFEST" in
-    http://* | https://*) info "  tigera-operator manifest: ${LAB_TIGERA_OPERATOR_MANIFEST}" ;;
-    *)
-      [[ -r "$LAB_TIGERA_OPERATOR_MANIFEST" ]] ||
-        die "LAB_TIGERA_OPERATOR_MANIFEST=${LAB_TIGERA_OPERATOR_MANIFEST} is not a readable file" \
-          "download https://raw.githubusercontent.com/projectcalico/calico/${CALICO_VERSION}/manifests/tigera-operator.yaml and point LAB_TIGERA_OPERATOR_MANIFEST at it"
-      info "  tigera-operator manifest: ${LAB_TIGERA_OPERATOR_MANIFEST} (local file)"
-      ;;
-  esac
-}
-
 preflight() {
+  check_kind_provider
   check_docker
   check_kind
   check_kubectl
   check_kind_network
-  check_operator_manifest
+  host_preflight
 }
 
 # --- step 2: dist/ -----------------------------------------------------------------
@@ -278,6 +279,7 @@ cluster_exists() {
 }
 
 create_cluster() {
+  check_network_overlap
   if cluster_exists; then
     info "  cluster ${LAB_CLUSTER_NAME} exists: reusing it and re-exporting its kubeconfig"
     kind export kubeconfig --name "$LAB_CLUSTER_NAME" --kubeconfig "$LAB_KUBECONFIG" 2>&1 | sed 's/^/    /' >&2 ||
@@ -287,24 +289,28 @@ create_cluster() {
     [[ -n "$LAB_KIND_NODE_IMAGE" ]] && args+=(--image "$LAB_KIND_NODE_IMAGE")
     # No --wait: with the default CNI disabled nodes stay NotReady until Calico runs.
     info "  kind ${args[*]}   (takes a minute or two)"
-    kind "${args[@]}" 2>&1 | sed 's/^/    /' >&2 ||
+    kind "${args[@]}" 2>&1 | sed 's/^/    /' >&2 || {
+      check_network_ipv6
       die "kind create cluster failed (output above)" \
         "see 'docker info' and kind's known issues: https://kind.sigs.k8s.io/docs/user/known-issues/"
+    }
   fi
   CLUSTER_UP=true
   export KUBECONFIG=$LAB_KUBECONFIG
   info "  kubeconfig: ${LAB_KUBECONFIG}"
   printf 'export KUBECONFIG=%s\n' "$LAB_KUBECONFIG"
+  cluster_preflight
 }
 
 # --- step 4: tigera-operator -------------------------------------------------------
 
 install_operator() {
   local out
+  preload_images
   # Server-side: the Installation CRD exceeds the 256 KiB annotation that
   # client-side apply needs; --force-conflicts keeps re-runs idempotent.
-  info "  kubectl apply --server-side --force-conflicts -f ${LAB_TIGERA_OPERATOR_MANIFEST}"
-  if ! out=$(kubectl apply --server-side --force-conflicts -f "$LAB_TIGERA_OPERATOR_MANIFEST" 2>&1); then
+  info "  kubectl apply --server-side --force-conflicts -f ${TIGERA_OPERATOR_FILE}"
+  if ! out=$(kubectl apply --server-side --force-conflicts -f "$TIGERA_OPERATOR_FILE" 2>&1); then
     printf '%s\n' "$out" | tail -n 20 | sed 's/^/    /' >&2
     die "could not apply the tigera-operator manifest" \
       "offline? download it elsewhere and set LAB_TIGERA_OPERATOR_MANIFEST=/path/to/tigera-operator.yaml"

@@ -84,3 +84,40 @@ test('outside CI a missing binary skips loudly and exits 0', () => {
   expect(res.last).toBe('0 passed, 0 failed');
   expect(res.status).toBe(0);
 });
+
+describe('the tigera-operator manifest (deploy.sh step 4, applied before dist/)', () => {
+  const REPO = path.join(__dirname, '..', '..');
+  const PIN = '69159fe3450ff0cf8b6db29e2b011a287ed5d8de341e81812c98aae69d3e51b5';
+  const inputs = () => ({
+    KUBEBUILDER_ASSETS: path.join(tmp, 'assets'),
+    E2E_MANIFEST_DIR: path.join(REPO, 'dist'),
+    CALICO_CRDS_DIR: tmp,
+  });
+
+  test('with CI=true a missing manifest is a failure', () => {
+    const res = run({ ...inputs(), CI: 'true', E2E_TIGERA_OPERATOR_MANIFEST: path.join(tmp, 'nope.yaml') });
+    expect(res.stdout).toContain(`FAIL ✘ tigera-operator manifest ${path.join(tmp, 'nope.yaml')} found`);
+    expect(res.stdout).not.toContain('SKIP');
+    expect(res.status).toBe(1);
+  });
+
+  test('outside CI a missing manifest is skipped loudly, saying what is not proven', () => {
+    const res = run({ ...inputs(), E2E_TIGERA_OPERATOR_MANIFEST: path.join(tmp, 'nope.yaml') });
+    expect(res.stdout).toContain("SKIP ⚠ tigera-operator manifest " + path.join(tmp, 'nope.yaml') + " not found: deploy's step 4 is NOT proven");
+  });
+
+  test('a manifest whose sha256 is not deploy.sh\'s pin fails before any server starts', () => {
+    const tampered = path.join(tmp, 'tigera-operator.yaml');
+    fs.writeFileSync(tampered, 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tigera-operator\n');
+    const res = run({ ...inputs(), E2E_TIGERA_OPERATOR_MANIFEST: tampered });
+    expect(res.stdout).toContain("FAIL ✘ tigera-operator manifest sha256 is deploy.sh's pin");
+    expect(res.stdout).toContain(`expected ${PIN}, got `);
+    expect(res.stdout).not.toContain('etcd healthy');
+    expect(res.status).toBe(1);
+  });
+
+  test('the pin run.sh reads is deploy.sh\'s', () => {
+    const lib = fs.readFileSync(path.join(REPO, 'scripts', 'lib', 'preflight.sh'), 'utf8');
+    expect(lib).toContain(`\nLAB_TIGERA_OPERATOR_PINNED_SHA256=${PIN}\n`);
+  });
+});

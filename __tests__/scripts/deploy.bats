@@ -23,7 +23,7 @@ setup() {
     "docker network inspect kind --format {{.EnableIPv6}}" \
     "kind get clusters" \
     "kind create cluster --name ipv6-lab --config $PROJECT/dist/kind/cluster.yaml --kubeconfig $PROJECT/ipv6-lab.kubeconfig" \
-    "kubectl apply --server-side --force-conflicts -f https://raw.githubusercontent.com/projectcalico/calico/v3.28.5/manifests/tigera-operator.yaml" \
+    "kubectl apply --server-side --force-conflicts -f $PROJECT/.lab/cache/tigera-operator-v3.28.5-" \
     "kubectl wait --for condition=established --timeout=2s crd/installations.operator.tigera.io crd/apiservers.operator.tigera.io crd/tigerastatuses.operator.tigera.io crd/ippools.crd.projectcalico.org" \
     "kubectl rollout status -n tigera-operator deployment/tigera-operator --timeout=2s" \
     "kubectl apply -f $PROJECT/dist" \
@@ -134,7 +134,8 @@ setup() {
 @test "deploy: environment overrides reach kind and kubectl (name, image, kubeconfig, manifest)" {
   local manifest=$BATS_TEST_TMPDIR/tigera-operator.yaml
   echo "# offline copy" >"$manifest"
-  export LAB_TIGERA_OPERATOR_MANIFEST=$manifest LAB_CLUSTER_NAME=my-lab \
+  LAB_TIGERA_OPERATOR_SHA256=$(sha256sum "$manifest" | cut -d' ' -f1)
+  export LAB_TIGERA_OPERATOR_MANIFEST=$manifest LAB_TIGERA_OPERATOR_SHA256 LAB_CLUSTER_NAME=my-lab \
     LAB_KIND_NODE_IMAGE=kindest/node:v1.31.2 LAB_KUBECONFIG=$BATS_TEST_TMPDIR/my.kubeconfig
   run "$DEPLOY"
   assert_success

@@ -23,6 +23,9 @@
 #   E2E_MANIFEST_DIR   manifests to apply (top-level *.yaml)   [dist of this repo]
 #   E2E_KIND_CONFIG    kind config with networking.serviceSubnet [$E2E_MANIFEST_DIR/kind/cluster.yaml]
 #   CALICO_CRDS_DIR    Calico v3.28.5 CRDs                       [../shared/calico/v3.28.5/crds]
+#   E2E_TIGERA_OPERATOR_MANIFEST  Calico v3.28.5's tigera-operator.yaml, applied as deploy.sh does
+#                      before dist (missing: fails with CI=true, else skipped loudly)
+#                                                                [$CALICO_CRDS_DIR/../tigera-operator.yaml]
 #   E2E_K8S_MINOR      required kubectl/kube-apiserver minor     [28]
 #   E2E_ASSETS_DIR     build-binaries.sh output                  [${XDG_CACHE_HOME:-$HOME/.cache}/calico-ipv6-lab/envtest/1.28.15]
 #   E2E_TIMEOUT        seconds for each wait                     [60]
@@ -43,6 +46,10 @@ E2E_KIND_CONFIG="$(from_caller "${E2E_KIND_CONFIG:-}")"
 E2E_KIND_CONFIG="${E2E_KIND_CONFIG:-${E2E_MANIFEST_DIR}/kind/cluster.yaml}"
 CALICO_CRDS_DIR="$(from_caller "${CALICO_CRDS_DIR:-}")"
 CALICO_CRDS_DIR="${CALICO_CRDS_DIR:-${REPO_ROOT}/../shared/calico/v3.28.5/crds}"
+E2E_TIGERA_OPERATOR_MANIFEST="$(from_caller "${E2E_TIGERA_OPERATOR_MANIFEST:-}")"
+# Default: beside the CRDs (../shared/calico/v3.28.5/, or CALICO_CRDS_DIR's parent).
+_crds_dir="${CALICO_CRDS_DIR%/}"
+E2E_TIGERA_OPERATOR_MANIFEST="${E2E_TIGERA_OPERATOR_MANIFEST:-${_crds_dir%/crds}/tigera-operator.yaml}"
 E2E_K8S_MINOR="${E2E_K8S_MINOR:-28}"
 E2E_ASSETS_DIR="${E2E_ASSETS_DIR:-${XDG_CACHE_HOME:-${HOME}/.cache}/calico-ipv6-lab/envtest/1.28.15}"
 E2E_TIMEOUT="${E2E_TIMEOUT:-60}"
@@ -267,6 +274,23 @@ read_inputs() {
     abort "serviceSubnet ${SERVICE_SUBNET} has an IPv6 range"
   pass "service range from ${E2E_KIND_CONFIG}: ${SERVICE_SUBNET}"
   [[ -d "${CALICO_CRDS_DIR}" ]] || missing "Calico CRDs dir ${CALICO_CRDS_DIR}" "set CALICO_CRDS_DIR"
+  if [[ ! -r "${E2E_TIGERA_OPERATOR_MANIFEST}" ]]; then
+    if [[ "${CI}" == "true" ]]; then
+      abort "tigera-operator manifest ${E2E_TIGERA_OPERATOR_MANIFEST} found" "set E2E_TIGERA_OPERATOR_MANIFEST"
+    fi
+    skip "tigera-operator manifest ${E2E_TIGERA_OPERATOR_MANIFEST} not found: deploy's step 4 is NOT proven (set E2E_TIGERA_OPERATOR_MANIFEST)"
+    E2E_TIGERA_OPERATOR_MANIFEST=""
+    return 0
+  fi
+  # deploy.sh applies nothing whose sha256 is not its pin; neither does this suite.
+  local pin got
+  pin="$(sed -n 's/^LAB_TIGERA_OPERATOR_PINNED_SHA256=//p' "${REPO_ROOT}/scripts/lib/preflight.sh")"
+  got="$(sha256sum "${E2E_TIGERA_OPERATOR_MANIFEST}" | cut -d' ' -f1)"
+  if [[ -n "${pin}" && "${got}" == "${pin}" ]]; then
+    pass "tigera-operator manifest sha256 ${got} is deploy.sh's pin"
+  else
+    abort "tigera-operator manifest sha256 is deploy.sh's pin" "expected ${pin:-?}, got ${got} (${E2E_TIGERA_OPERATOR_MANIFEST})"
+  fi
 }
 
 # ------------------------------------------------------------- control plane --
@@ -462,6 +486,28 @@ install_crds() {
   pass "${count} Calico CRDs from ${CALICO_CRDS_DIR} applied server-side and Established"
 }
 
+# apply_operator_manifest: deploy.sh's step 4 as it runs it (same sha256 pin,
+# same kubectl apply), so the real manifest is proven against the real API
+# server before dist/ goes on top. No kubelet: the operator never runs; this
+# proves what the API server accepts.
+apply_operator_manifest() {
+  local file="${E2E_TIGERA_OPERATOR_MANIFEST}" out crds=()
+  # Exactly deploy.sh's install_operator.
+  out="$(k apply --server-side --force-conflicts -f "${file}" 2>&1)" ||
+    abort "kubectl apply --server-side --force-conflicts -f ${file}" "${out}"
+  pass "kubectl apply --server-side --force-conflicts -f ${file} ($(grep -c . <<<"${out}") objects)"
+  mapfile -t crds < <(sed -n 's|^\(customresourcedefinition[^ ]*\) serverside-applied$|\1|p' <<<"${out}")
+  out="$(k wait --for=condition=Established --timeout="${E2E_TIMEOUT}s" "${crds[@]}" 2>&1)" ||
+    abort "${#crds[@]} CRDs of the tigera-operator manifest Established" "${out}"
+  pass "${#crds[@]} CRDs of the tigera-operator manifest Established"
+  out="$(k get deployment tigera-operator -n tigera-operator -o jsonpath='{.spec.template.spec.containers[0].image}' 2>&1)"
+  if [[ "${out}" == "quay.io/tigera/operator:v1.34.13" ]]; then
+    pass "Deployment tigera-operator/tigera-operator stored, image ${out} (never runs here: no kubelet)"
+  else
+    fail "Deployment tigera-operator/tigera-operator stored with image quay.io/tigera/operator:v1.34.13" "${out}"
+  fi
+}
+
 apply_dist() {
   local out
   out="$(k apply --validate=strict -f "${E2E_MANIFEST_DIR}" 2>&1)" ||
@@ -608,7 +654,12 @@ main() {
   TMP_DIR="$(mktemp -d "${TMPDIR:-/tmp}/calico-ipv6-lab-e2e.XXXXXX")"
   export KUBECACHEDIR="${TMP_DIR}/kube-cache"
   start_control_plane
-  install_crds
+  # The manifest brings the Calico CRDs, as in deploy; CALICO_CRDS_DIR stands in without it.
+  if [[ -n "${E2E_TIGERA_OPERATOR_MANIFEST}" ]]; then
+    apply_operator_manifest
+  else
+    install_crds
+  fi
   apply_dist
   check_objects_exist
   check_service_ips multitool-dual-stack IPv4,IPv6

@@ -16,7 +16,7 @@ load "$REPO_ROOT/node_modules/bats-assert/load"
 # machines). One ln call: a fork per tool would cost seconds.
 make_sysbin() {
   local dir=$1 d f name
-  local -A seen=([docker]=1 [kind]=1 [kubectl]=1 [npm]=1 [npx]=1 [jq]=1 [calicoctl]=1)
+  local -A seen=([docker]=1 [kind]=1 [kubectl]=1 [npm]=1 [npx]=1 [jq]=1 [calicoctl]=1 [curl]=1)
   local -a targets=()
   mkdir -p "$dir"
   for d in /usr/local/bin /usr/bin /bin; do
@@ -65,7 +65,11 @@ lab_setup() {
 
   STUB_BIN=$BATS_TEST_TMPDIR/bin
   mkdir -p "$STUB_BIN"
-  for v in docker kind kubectl npm; do ln -s "$BATS_TEST_DIRNAME/stubs/$v" "$STUB_BIN/$v"; done
+  for v in docker kind kubectl npm curl; do ln -s "$BATS_TEST_DIRNAME/stubs/$v" "$STUB_BIN/$v"; done
+  # The curl stub serves a stand-in of the operator manifest (the real one is
+  # data: ../shared); preflight.bats proves the pinned hash against the real file.
+  LAB_TIGERA_OPERATOR_SHA256=$(sha256sum "$FIXTURES/tigera-operator-standin.yaml" | cut -d' ' -f1)
+  export LAB_TIGERA_OPERATOR_SHA256
   export PATH=$STUB_BIN:$SYSBIN
 
   # Tiny bounds: a hung wait would show up as a slow test, not a stuck one.

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Image preloading for deploy.sh: pull each image Calico's operator deploys
+# (scripts/calico-images.txt) and the lab's own images (dist/) once on the
+# host, then `kind load` them into every node. Without it each of the three
+# nodes pulls every Calico image itself: about 20 anonymous Docker Hub pulls
+# per fresh deploy, against a limit of 100 per 6 hours.
+#
+# Sourced after scripts/lib/common.sh, never executed.
+
+[[ -n "${_LAB_IMAGES_SH:-}" ]] && return 0
+_LAB_IMAGES_SH=1
+
+LAB_PRELOAD_IMAGES=${LAB_PRELOAD_IMAGES:-true}
+LAB_IMAGE_LIST=${LAB_IMAGE_LIST:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/calico-images.txt}
+
+# lab_images: the pinned list without comments, then every image: of dist/.
+lab_images() {
+  [[ -r "$LAB_IMAGE_LIST" ]] || die "image list ${LAB_IMAGE_LIST} is not readable" \
+    "restore scripts/calico-images.txt, or set LAB_PRELOAD_IMAGES=false"
+  sed 's/#.*//; s/[[:space:]]//g; /^$/d' "$LAB_IMAGE_LIST"
+  local files=("$LAB_DIST_DIR"/*.k8s.yaml)
+  [[ -e "${files[0]}" ]] || return 0
+  awk '$1 == "image:" || $1 == "-" && $2 == "image:" { v = $NF; gsub(/["'\'']/, "", v); print v }' "${files[@]}" | sort -u
+}
+
+# pull_image IMAGE: pull unless the host has it; never fatal (the nodes can
+# still pull it themselves), but says why it failed (rate limit, offline).
+pull_image() {
+  local image=$1 out
+  if docker image inspect "$image" >/dev/null 2>&1; then
+    info "  ${image}: on the host already"
+    return 0
+  fi
+  info "  ${image}: pulling"
+  if ! out=$(docker pull --quiet "$image" 2>&1); then
+    warn "could not pull ${image}; the nodes will try themselves: $(tail -n 1 <<<"$out")"
+    return 1
+  fi
+}
+
+preload_images() {
+  local image loaded=() out
+  case "$LAB_PRELOAD_IMAGES" in
+    false | 0 | no)
+      info "  image preloading off (LAB_PRELOAD_IMAGES=${LAB_PRELOAD_IMAGES}): each node pulls its images itself"
+      return 0
+      ;;
+    true | 1 | yes) ;;
+    *) die "LAB_PRELOAD_IMAGES=${LAB_PRELOAD_IMAGES} is not one of true, false" ;;
+  esac
+  info "  preloading images (pulled once on the host, then kind load; LAB_PRELOAD_IMAGES=false turns it off)"
+  while IFS= read -r image; do
+    pull_image "$image" && loaded+=("$image")
+  done < <(lab_images)
+  ((${#loaded[@]} > 0)) || return 0
+  info "  kind load docker-image --name ${LAB_CLUSTER_NAME} (${#loaded[@]} images)"
+  if ! out=$(kind load docker-image --name "$LAB_CLUSTER_NAME" "${loaded[@]}" 2>&1); then
+    printf '%s\n' "$out" | tail -n 5 | sed 's/^/    /' >&2
+    warn "kind load docker-image failed (output above); the nodes will pull the images themselves"
+    return 0
+  fi
+  info "  ${#loaded[@]} images in every node"
+}
