@@ -141,7 +141,7 @@ check_access() {
 }
 
 check_nodes() {
-  local out name ready ips
+  local out name ready ips want count
   if ! out=$(kubectl get nodes -o jsonpath="$(in_list "$Q_NODE")" 2>&1) || [[ -z "$out" ]]; then
     fail "nodes are listed" "kubectl get nodes -o wide"
     return 0
@@ -156,6 +156,16 @@ check_nodes() {
         "kubectl get node ${name} -o jsonpath='{.status.addresses}{\"\\n\"}{.status.conditions}'"
     fi
   done <<<"$out"
+  # kind names its nodes <cluster>-control-plane, <cluster>-worker, ...
+  if ! grep -q "^${LAB_CLUSTER_NAME}-" <<<"$out"; then
+    fail "the nodes are kind cluster ${LAB_CLUSTER_NAME}'s (${LAB_CLUSTER_NAME}-control-plane, ...); KUBECONFIG=${LAB_KUBECONFIG} shows: $(cut -d'|' -f1 <<<"$out" | tr '\n' ' ')" \
+      "kubectl config current-context; kind get clusters"
+  fi
+  want=$(kind_config_node_count "$LAB_KIND_CONFIG")
+  count=$(grep -c . <<<"$out")
+  if [[ -n "$want" && "$count" != "$want" ]]; then
+    fail "the cluster has ${want} nodes as ${LAB_KIND_CONFIG} asks (it has ${count})" "kubectl get nodes; ./destroy.sh --yes, then ./deploy.sh"
+  fi
 }
 
 # check_pool NAME CIDR VXLAN_MODE NAT_OUTGOING BLOCK_SIZE

@@ -232,6 +232,7 @@ command terminated with exit code 1"
 @test "verify: natOutgoing, Service port and targetPort come from dist/ (issue 12 item 1)" {
   sed -i 's/natOutgoing: true/natOutgoing: false/' "$PROJECT/dist/0000-calico.k8s.yaml"
   sed -i 's/port: 80$/port: 8081/; s/targetPort: 8080$/targetPort: 9090/' "$PROJECT/dist/0001-multitool.k8s.yaml"
+  fixture service-port.txt 8081
   run "$VERIFY" --help
   assert_output --partial "LAB_SVC_PORT         Service port [8081]"
   assert_output --partial "LAB_APP_PORT         port nginx listens on in the pods [9090]"

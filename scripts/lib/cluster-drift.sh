@@ -13,11 +13,6 @@ kind_config_value() {
   yaml_flatten "$1" | awk -F'\t' -v p="$2" '$2 == p { print $3; exit }'
 }
 
-# kind_config_node_count FILE
-kind_config_node_count() {
-  yaml_flatten "$1" | awk -F'\t' '$2 ~ /^nodes\.[0-9]+\.role$/ { n++ } END { print n + 0 }'
-}
-
 # live_kubeadm_networking KEY: podSubnet or serviceSubnet of the
 # ClusterConfiguration kubeadm stored in kube-system/kubeadm-config.
 live_kubeadm_networking() {

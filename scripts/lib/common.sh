@@ -312,6 +312,12 @@ dist_daemonsets() {
     spec.template.spec.containers.0.ports.0.containerPort
 }
 
+# kind_config_node_count FILE: how many nodes the kind config asks for.
+kind_config_node_count() {
+  [[ -r "$1" ]] || return 0
+  yaml_flatten "$1" | awk -F'\t' '$2 ~ /^nodes\.[0-9]+\.role$/ { n++ } END { print n + 0 }'
+}
+
 # kind_config_node_image FILE: the image the kind config pins for its first node.
 kind_config_node_image() {
   [[ -r "$1" ]] || return 0

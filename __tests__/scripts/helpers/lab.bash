@@ -32,17 +32,21 @@ make_sysbin() {
   ln -s "${targets[@]}" "$dir"/
 }
 
-# render_defaults DIR: the lab's defaults, rendered by the real synth app
-# into DIR (LAB_CONFIG=/dev/null: a lab.config.yaml in the repo is ignored).
-render_defaults() {
-  local dir=$1 out
-  if ! out=$(cd "$REPO_ROOT" && CDK8S_OUTDIR="$dir.staging" LAB_CONFIG=/dev/null LAB_DIST_DIR="$dir" \
+# render_config CONFIG DIR: what the real synth app publishes for the lab
+# configuration file CONFIG, into DIR.
+render_config() {
+  local config=$1 dir=$2 out
+  if ! out=$(cd "$REPO_ROOT" && CDK8S_OUTDIR="$dir.staging" LAB_CONFIG="$config" LAB_DIST_DIR="$dir" \
     node -r ./scripts/swc-register.js main.ts 2>&1); then
-    echo "rendering the lab's defaults failed: $out" >&2
+    echo "synth of ${config} failed: $out" >&2
     return 1
   fi
   rm -rf "$dir.staging"
 }
+
+# render_defaults DIR: the lab's defaults (LAB_CONFIG=/dev/null: a
+# lab.config.yaml in the repo is ignored).
+render_defaults() { render_config /dev/null "$1"; }
 
 # Built once per bats run, shared by the test files.
 lab_setup_file() {
