@@ -66,9 +66,10 @@ usage() {
 Usage: ./deploy.sh [--help]
 
 Creates the kind cluster "${LAB_CLUSTER_NAME}" from ${LAB_KIND_CONFIG},
-installs Calico ${CALICO_VERSION} through the tigera-operator, applies dist/*.k8s.yaml,
+installs Calico ${CALICO_VERSION} through the tigera-operator, applies ${LAB_DIST_DIR}/*.k8s.yaml,
 waits for Calico and the ${LAB_DAEMONSET} DaemonSet, then runs ./verify.sh.
-Runs again safely: an existing cluster is reused and converged.
+Runs again safely: an existing cluster is reused and converged, after checking that its
+nodes, pod/service subnets and IPPools still match (else: ./destroy.sh --yes, then deploy).
 
 Environment (current value in brackets):
   LAB_CLUSTER_NAME              kind cluster name [${LAB_CLUSTER_NAME}] (default: name: in the kind config)
