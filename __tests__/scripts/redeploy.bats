@@ -100,3 +100,13 @@ setup() {
 }
 
 kind_image() { awk '/image:/ { print $2; exit }' "$PROJECT/dist/kind/cluster.yaml"; }
+
+@test "redeploy: destroy names the kind clusters still running (the lab under its earlier name)" {
+  printf 'ipv6-lab\nlab-two\n' >"$STUB_STATE/kind-clusters"
+  sed -i 's/^name: ipv6-lab$/name: lab-two/' "$PROJECT/dist/kind/cluster.yaml"
+  run "$REPO_ROOT/destroy.sh" --yes
+  assert_success
+  assert_calls_in_order "kind delete cluster --name lab-two"
+  assert_output --partial 'note: kind also has a cluster "ipv6-lab"'
+  assert_output --partial "remove it with: LAB_CLUSTER_NAME=ipv6-lab ./destroy.sh --yes"
+}
