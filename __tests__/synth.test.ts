@@ -1,6 +1,7 @@
 import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { DEFAULT_LAB_CONFIG } from '../lib/lab-config';
 import { MULTITOOL_DEFAULT_IMAGE } from '../lib/multitool';
@@ -91,9 +92,9 @@ describe('synth', () => {
     });
 
     test('only the CLI\'s --stdout temp dir counts as a --stdout run', () => {
-      expect(isStdoutRun(path.join(require('os').tmpdir(), 'cdk8s-AbC123'))).toBe(true);
+      expect(isStdoutRun(path.join(os.tmpdir(), 'cdk8s-AbC123'))).toBe(true);
       expect(isStdoutRun('.cdk8s.out')).toBe(false);
-      expect(isStdoutRun(path.join(require('os').tmpdir(), 'other-AbC123'))).toBe(false);
+      expect(isStdoutRun(path.join(os.tmpdir(), 'other-AbC123'))).toBe(false);
       expect(isStdoutRun(undefined)).toBe(false);
     });
   });
