@@ -14,10 +14,13 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_PROJECT_DIR=${LAB_PROJECT_DIR:-$SCRIPT_DIR}
 # shellcheck source=scripts/lib/common.sh
 source "$SCRIPT_DIR/scripts/lib/common.sh"
+# shellcheck source=scripts/lib/cluster-drift.sh
+source "$SCRIPT_DIR/scripts/lib/cluster-drift.sh"
+# shellcheck source=scripts/lib/kubectl-skew.sh
+source "$SCRIPT_DIR/scripts/lib/kubectl-skew.sh"
 
 CALICO_VERSION=v3.28.5
 LAB_TIGERA_OPERATOR_MANIFEST=${LAB_TIGERA_OPERATOR_MANIFEST:-https://raw.githubusercontent.com/projectcalico/calico/${CALICO_VERSION}/manifests/tigera-operator.yaml}
-LAB_KIND_NODE_IMAGE=${LAB_KIND_NODE_IMAGE:-}
 LAB_KIND_VERSION=${LAB_KIND_VERSION:-v0.25.}
 LAB_CRD_TIMEOUT=${LAB_CRD_TIMEOUT:-120}
 LAB_OPERATOR_TIMEOUT=${LAB_OPERATOR_TIMEOUT:-300}
@@ -25,9 +28,10 @@ LAB_CALICO_TIMEOUT=${LAB_CALICO_TIMEOUT:-600}
 LAB_WORKLOAD_TIMEOUT=${LAB_WORKLOAD_TIMEOUT:-300}
 LAB_VERIFY_ATTEMPTS=${LAB_VERIFY_ATTEMPTS:-3}
 LAB_VERIFY_RETRY_DELAY=${LAB_VERIFY_RETRY_DELAY:-10}
-# npm run synth writes the project's dist/; a custom LAB_DIST_DIR is the
-# caller's to maintain, so it is never resynthesized by default.
-if [[ -n "${LAB_DIST_DIR:-}" && "${LAB_DIST_DIR}" != "$LAB_PROJECT_DIR/dist" ]]; then
+# npm run synth publishes to dist/ (the defaults) or, with a lab config file,
+# .lab/dist/; a LAB_DIST_DIR elsewhere is the caller's to maintain, so it is
+# never resynthesized by default.
+if lab_dist_dir_is_custom; then
   LAB_SYNTH=${LAB_SYNTH:-never}
 else
   LAB_SYNTH=${LAB_SYNTH:-auto}
@@ -39,6 +43,8 @@ source "$SCRIPT_DIR/scripts/lib/preflight.sh"
 source "$SCRIPT_DIR/scripts/lib/images.sh"
 # shellcheck source=scripts/lib/diagnose.sh
 source "$SCRIPT_DIR/scripts/lib/diagnose.sh"
+# Empty: the image the kind config pins per node (read again after a synth).
+_LAB_ENV_KIND_NODE_IMAGE=${LAB_KIND_NODE_IMAGE:-}
 
 # CRDs the later steps create objects of or wait on.
 CALICO_CRDS=(
@@ -66,9 +72,10 @@ usage() {
 Usage: ./deploy.sh [--help]
 
 Creates the kind cluster "${LAB_CLUSTER_NAME}" from ${LAB_KIND_CONFIG},
-installs Calico ${CALICO_VERSION} through the tigera-operator, applies dist/*.k8s.yaml,
+installs Calico ${CALICO_VERSION} through the tigera-operator, applies ${LAB_DIST_DIR}/*.k8s.yaml,
 waits for Calico and the ${LAB_DAEMONSET} DaemonSet, then runs ./verify.sh.
-Runs again safely: an existing cluster is reused and converged.
+Runs again safely: an existing cluster is reused and converged, after checking that its
+nodes, pod/service subnets and IPPools still match (else: ./destroy.sh --yes, then deploy).
 
 Environment (current value in brackets):
   LAB_CLUSTER_NAME              kind cluster name [${LAB_CLUSTER_NAME}] (default: name: in the kind config)
@@ -76,7 +83,7 @@ Environment (current value in brackets):
   LAB_PROJECT_DIR               project root: sources, dist/, kubeconfig [${LAB_PROJECT_DIR}]
   LAB_DIST_DIR                  synthesized manifests [${LAB_DIST_DIR}]
   LAB_KIND_CONFIG               kind cluster config [${LAB_KIND_CONFIG}]
-  LAB_KIND_NODE_IMAGE           kind node image, passed as --image [${LAB_KIND_NODE_IMAGE:-none: kind default}]
+  LAB_KIND_NODE_IMAGE           kind node image; when set, passed as --image (overrides the config) [${_LAB_ENV_KIND_NODE_IMAGE:-$(kind_config_node_image "$LAB_KIND_CONFIG") (pinned in the kind config)}]
   LAB_KIND_VERSION              expected kind version prefix; others only warn [${LAB_KIND_VERSION}]
   LAB_TIGERA_OPERATOR_MANIFEST  URL or local file (air-gapped) [${LAB_TIGERA_OPERATOR_MANIFEST}]
   LAB_TIGERA_OPERATOR_SHA256    its expected sha256 [${LAB_TIGERA_OPERATOR_SHA256}]
@@ -284,9 +291,11 @@ create_cluster() {
     info "  cluster ${LAB_CLUSTER_NAME} exists: reusing it and re-exporting its kubeconfig"
     kind export kubeconfig --name "$LAB_CLUSTER_NAME" --kubeconfig "$LAB_KUBECONFIG" 2>&1 | sed 's/^/    /' >&2 ||
       die "could not export the kubeconfig of cluster ${LAB_CLUSTER_NAME}" "check 'docker ps' shows its nodes running, or ./destroy.sh --yes and deploy again"
+    KUBECONFIG=$LAB_KUBECONFIG check_reused_cluster
   else
+    note_other_clusters
     local args=(create cluster --name "$LAB_CLUSTER_NAME" --config "$LAB_KIND_CONFIG" --kubeconfig "$LAB_KUBECONFIG")
-    [[ -n "$LAB_KIND_NODE_IMAGE" ]] && args+=(--image "$LAB_KIND_NODE_IMAGE")
+    [[ -z "$_LAB_ENV_KIND_NODE_IMAGE" ]] || args+=(--image "$_LAB_ENV_KIND_NODE_IMAGE")
     # No --wait: with the default CNI disabled nodes stay NotReady until Calico runs.
     info "  kind ${args[*]}   (takes a minute or two)"
     kind "${args[@]}" 2>&1 | sed 's/^/    /' >&2 || {
@@ -297,6 +306,7 @@ create_cluster() {
   fi
   CLUSTER_UP=true
   export KUBECONFIG=$LAB_KUBECONFIG
+  kubectl_skew_check
   info "  kubeconfig: ${LAB_KUBECONFIG}"
   printf 'export KUBECONFIG=%s\n' "$LAB_KUBECONFIG"
   cluster_preflight
@@ -400,7 +410,7 @@ main() {
   trap on_exit EXIT
   trap 'exit 130' INT TERM
 
-  info "Deploying the Calico dual-stack lab \"${LAB_CLUSTER_NAME}\" on kind"
+  info "Deploying the Calico dual-stack lab on kind"
   # One call per line: set -e does not apply inside functions run from && lists.
   step 1
   preflight
@@ -408,6 +418,7 @@ main() {
   step 2
   synthesize_dist
   lab_init_defaults # dist/ may be new: read the cluster name again
+  info "  lab \"${LAB_CLUSTER_NAME}\" from ${LAB_KIND_CONFIG} (kubeconfig ${LAB_KUBECONFIG})"
   step_done
   step 3
   create_cluster

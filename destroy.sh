@@ -12,6 +12,8 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_PROJECT_DIR=${LAB_PROJECT_DIR:-$SCRIPT_DIR}
 # shellcheck source=scripts/lib/common.sh
 source "$SCRIPT_DIR/scripts/lib/common.sh"
+# shellcheck source=scripts/lib/cluster-drift.sh
+source "$SCRIPT_DIR/scripts/lib/cluster-drift.sh"
 lab_init_defaults
 
 ASSUME_YES=false
@@ -91,6 +93,7 @@ main() {
   delete_cluster
   remove_kubeconfig
   info "Lab \"${LAB_CLUSTER_NAME}\" removed."
+  note_other_clusters
 }
 
 main "$@"

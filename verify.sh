@@ -15,20 +15,17 @@ LAB_PROJECT_DIR=${LAB_PROJECT_DIR:-$SCRIPT_DIR}
 source "$SCRIPT_DIR/scripts/lib/common.sh"
 # shellcheck source=scripts/lib/queries.sh
 source "$SCRIPT_DIR/scripts/lib/queries.sh"
+# shellcheck source=scripts/lib/kubectl-skew.sh
+source "$SCRIPT_DIR/scripts/lib/kubectl-skew.sh"
 lab_init_defaults
+# verify.sh checks the cluster an exported KUBECONFIG names (LAB_KUBECONFIG wins).
+if [[ -z "$_LAB_ENV_KUBECONFIG" && -n "${KUBECONFIG:-}" ]]; then
+  LAB_KUBECONFIG=$KUBECONFIG
+fi
 
-LAB_SVC_DUAL_STACK=${LAB_SVC_DUAL_STACK:-multitool-dual-stack}
-LAB_SVC_IPV6_ONLY=${LAB_SVC_IPV6_ONLY:-multitool-ipv6-only}
-LAB_SVC_PORT=${LAB_SVC_PORT:-80}
-LAB_APP_PORT=${LAB_APP_PORT:-8080}
+# The expectations (LAB_SVC_PORT, LAB_IPV6_POOL_CIDR, ...) come from the
+# environment, else dist/, else the lab's defaults: lab_init_expectations.
 LAB_CURL_TIMEOUT=${LAB_CURL_TIMEOUT:-5}
-# Pool expectations: environment first, then dist/'s IPPools, then these.
-DEFAULT_IPV4_POOL=default-ipv4-ippool
-DEFAULT_IPV4_POOL_CIDR=192.168.0.0/16
-DEFAULT_IPV4_VXLAN_MODE=CrossSubnet
-DEFAULT_IPV6_POOL=default-ipv6-ippool
-DEFAULT_IPV6_POOL_CIDR=fd00:10:244::/48
-DEFAULT_IPV6_VXLAN_MODE=Always
 
 CHECKS=0
 FAILURES=0
@@ -47,11 +44,12 @@ its pool; IPv6 ping between pods on different nodes; curl to the dual-stack
 Service over each family and to the IPv6-only Service; nginx listening on IPv6.
 Exit status = number of failed checks.
 
-Environment (current value in brackets; pools default to dist/'s IPPools):
-  LAB_KUBECONFIG       kubeconfig of the lab [${LAB_KUBECONFIG}]
+Environment (current value in brackets; expectations from ${LAB_EXPECTATIONS_FROM}):
+  LAB_KUBECONFIG       kubeconfig of the lab [${LAB_KUBECONFIG}] (default: \$KUBECONFIG, else ./<cluster name>.kubeconfig)
   LAB_CLUSTER_NAME     kind cluster name [${LAB_CLUSTER_NAME}]
   LAB_PROJECT_DIR      project root [${LAB_PROJECT_DIR}]
-  LAB_DIST_DIR         synthesized manifests, read for the IPPools [${LAB_DIST_DIR}]
+  LAB_DIST_DIR         synthesized manifests the expectations come from [${LAB_DIST_DIR}]
+  LAB_DAEMONSET        DaemonSet of the test pods [${LAB_DAEMONSET}]
   LAB_NAMESPACE        namespace of the test workload [${LAB_NAMESPACE}]
   LAB_POD_SELECTOR     label selector of the test pods [${LAB_POD_SELECTOR}]
   LAB_SVC_DUAL_STACK   dual-stack Service [${LAB_SVC_DUAL_STACK}]
@@ -59,10 +57,10 @@ Environment (current value in brackets; pools default to dist/'s IPPools):
   LAB_SVC_PORT         Service port [${LAB_SVC_PORT}]
   LAB_APP_PORT         port nginx listens on in the pods [${LAB_APP_PORT}]
   LAB_CURL_TIMEOUT     seconds per curl [${LAB_CURL_TIMEOUT}]
-  LAB_IPV4_POOL, LAB_IPV4_POOL_CIDR, LAB_IPV4_VXLAN_MODE
-                       [${DEFAULT_IPV4_POOL} ${DEFAULT_IPV4_POOL_CIDR} ${DEFAULT_IPV4_VXLAN_MODE} unless dist/ says otherwise]
-  LAB_IPV6_POOL, LAB_IPV6_POOL_CIDR, LAB_IPV6_VXLAN_MODE
-                       [${DEFAULT_IPV6_POOL} ${DEFAULT_IPV6_POOL_CIDR} ${DEFAULT_IPV6_VXLAN_MODE} unless dist/ says otherwise]
+  LAB_IPV4_POOL, LAB_IPV4_POOL_CIDR, LAB_IPV4_VXLAN_MODE, LAB_IPV4_BLOCK_SIZE, LAB_IPV4_NAT_OUTGOING
+                       [${LAB_IPV4_POOL} ${LAB_IPV4_POOL_CIDR} ${LAB_IPV4_VXLAN_MODE} ${LAB_IPV4_BLOCK_SIZE} ${LAB_IPV4_NAT_OUTGOING}]
+  LAB_IPV6_POOL, LAB_IPV6_POOL_CIDR, LAB_IPV6_VXLAN_MODE, LAB_IPV6_BLOCK_SIZE, LAB_IPV6_NAT_OUTGOING
+                       [${LAB_IPV6_POOL} ${LAB_IPV6_POOL_CIDR} ${LAB_IPV6_VXLAN_MODE} ${LAB_IPV6_BLOCK_SIZE} ${LAB_IPV6_NAT_OUTGOING}]
 EOF
 }
 
@@ -112,26 +110,15 @@ split_families() {
   done
 }
 
-# --- expectations ----------------------------------------------------------------------
-
-resolve_expected_pools() {
-  local name cidr nat vxlan v4_name="" v4_cidr="" v4_vxlan="" v6_name="" v6_cidr="" v6_vxlan=""
-  while IFS=$'\t' read -r name cidr nat vxlan; do
-    [[ -n "$cidr" ]] || continue
-    if is_ipv6 "$cidr"; then
-      v6_name=$name v6_cidr=$cidr v6_vxlan=$vxlan
-    else
-      v4_name=$name v4_cidr=$cidr v4_vxlan=$vxlan
-    fi
-  done < <(dist_ippools "$LAB_DIST_DIR")
-  EXPECTED_POOLS_FROM="defaults"
-  [[ -z "$v4_name$v6_name" ]] || EXPECTED_POOLS_FROM="${LAB_DIST_DIR}"
-  LAB_IPV4_POOL=${LAB_IPV4_POOL:-${v4_name:-$DEFAULT_IPV4_POOL}}
-  LAB_IPV4_POOL_CIDR=${LAB_IPV4_POOL_CIDR:-${v4_cidr:-$DEFAULT_IPV4_POOL_CIDR}}
-  LAB_IPV4_VXLAN_MODE=${LAB_IPV4_VXLAN_MODE:-${v4_vxlan:-$DEFAULT_IPV4_VXLAN_MODE}}
-  LAB_IPV6_POOL=${LAB_IPV6_POOL:-${v6_name:-$DEFAULT_IPV6_POOL}}
-  LAB_IPV6_POOL_CIDR=${LAB_IPV6_POOL_CIDR:-${v6_cidr:-$DEFAULT_IPV6_POOL_CIDR}}
-  LAB_IPV6_VXLAN_MODE=${LAB_IPV6_VXLAN_MODE:-${v6_vxlan:-$DEFAULT_IPV6_VXLAN_MODE}}
+# kubeconfig_readable PATHS: KUBECONFIG may list files, ':'-separated; one readable is enough.
+kubeconfig_readable() {
+  local f
+  local -a files
+  IFS=: read -r -a files <<<"$1"
+  for f in "${files[@]}"; do
+    [[ ! -r "$f" ]] || return 0
+  done
+  return 1
 }
 
 # --- checks ---------------------------------------------------------------------------
@@ -142,7 +129,7 @@ check_access() {
     fail "kubectl is on PATH" "install kubectl: https://kubernetes.io/docs/tasks/tools/"
     return 1
   fi
-  if [[ ! -r "$LAB_KUBECONFIG" ]]; then
+  if ! kubeconfig_readable "$LAB_KUBECONFIG"; then
     fail "kubeconfig ${LAB_KUBECONFIG} exists" "./deploy.sh   (or set LAB_KUBECONFIG to the lab's kubeconfig)"
     return 1
   fi
@@ -154,7 +141,7 @@ check_access() {
 }
 
 check_nodes() {
-  local out name ready ips
+  local out name ready ips want count
   if ! out=$(kubectl get nodes -o jsonpath="$(in_list "$Q_NODE")" 2>&1) || [[ -z "$out" ]]; then
     fail "nodes are listed" "kubectl get nodes -o wide"
     return 0
@@ -169,27 +156,38 @@ check_nodes() {
         "kubectl get node ${name} -o jsonpath='{.status.addresses}{\"\\n\"}{.status.conditions}'"
     fi
   done <<<"$out"
+  # kind names its nodes <cluster>-control-plane, <cluster>-worker, ...
+  if ! grep -q "^${LAB_CLUSTER_NAME}-" <<<"$out"; then
+    fail "the nodes are kind cluster ${LAB_CLUSTER_NAME}'s (${LAB_CLUSTER_NAME}-control-plane, ...); KUBECONFIG=${LAB_KUBECONFIG} shows: $(cut -d'|' -f1 <<<"$out" | tr '\n' ' ')" \
+      "kubectl config current-context; kind get clusters"
+  fi
+  want=$(kind_config_node_count "$LAB_KIND_CONFIG")
+  count=$(grep -c . <<<"$out")
+  if [[ -n "$want" && "$count" != "$want" ]]; then
+    fail "the cluster has ${want} nodes as ${LAB_KIND_CONFIG} asks (it has ${count})" "kubectl get nodes; ./destroy.sh --yes, then ./deploy.sh"
+  fi
 }
 
-# check_pool NAME CIDR VXLAN_MODE
+# check_pool NAME CIDR VXLAN_MODE NAT_OUTGOING BLOCK_SIZE
 check_pool() {
-  local name=$1 want_cidr=$2 want_vxlan=$3 out cidr nat vxlan
+  local name=$1 want_cidr=$2 want_vxlan=$3 want_nat=$4 want_block=$5 out cidr nat vxlan block
   local investigate="kubectl get ippools.crd.projectcalico.org ${name} -o yaml"
   if ! out=$(kubectl get ippools.crd.projectcalico.org "$name" -o jsonpath="$Q_IPPOOL" 2>&1); then
     fail "IPPool ${name} exists ($(brief "$out"))" "kubectl get ippools.crd.projectcalico.org"
     return 0
   fi
-  IFS='|' read -r cidr nat vxlan <<<"$out"
-  if [[ "$cidr" == "$want_cidr" && "$nat" == true && "$vxlan" == "$want_vxlan" ]]; then
-    pass "IPPool ${name}: cidr ${cidr}, natOutgoing true, vxlanMode ${vxlan}"
+  IFS='|' read -r cidr nat vxlan block <<<"$out"
+  # crd.projectcalico.org/v1 gets no defaulting: an unset natOutgoing is false.
+  if [[ "$cidr" == "$want_cidr" && "${nat:-false}" == "$want_nat" && "$vxlan" == "$want_vxlan" && "$block" == "$want_block" ]]; then
+    pass "IPPool ${name}: cidr ${cidr}, natOutgoing ${nat:-false}, vxlanMode ${vxlan}, blockSize ${block}"
   else
-    fail "IPPool ${name}: want cidr ${want_cidr}, natOutgoing true, vxlanMode ${want_vxlan}; got ${cidr:-none}, ${nat:-unset}, ${vxlan:-unset}" "$investigate"
+    fail "IPPool ${name}: want cidr ${want_cidr}, natOutgoing ${want_nat}, vxlanMode ${want_vxlan}, blockSize ${want_block}; got ${cidr:-none}, ${nat:-unset}, ${vxlan:-unset}, ${block:-unset}" "$investigate"
   fi
 }
 
 check_pools() {
-  check_pool "$LAB_IPV4_POOL" "$LAB_IPV4_POOL_CIDR" "$LAB_IPV4_VXLAN_MODE"
-  check_pool "$LAB_IPV6_POOL" "$LAB_IPV6_POOL_CIDR" "$LAB_IPV6_VXLAN_MODE"
+  check_pool "$LAB_IPV4_POOL" "$LAB_IPV4_POOL_CIDR" "$LAB_IPV4_VXLAN_MODE" "$LAB_IPV4_NAT_OUTGOING" "$LAB_IPV4_BLOCK_SIZE"
+  check_pool "$LAB_IPV6_POOL" "$LAB_IPV6_POOL_CIDR" "$LAB_IPV6_VXLAN_MODE" "$LAB_IPV6_NAT_OUTGOING" "$LAB_IPV6_BLOCK_SIZE"
 }
 
 # check_pods: every test pod Running with exactly one address per family,
@@ -353,12 +351,15 @@ main() {
       exit 255
       ;;
   esac
-  resolve_expected_pools
   export KUBECONFIG=$LAB_KUBECONFIG
   printf 'Verifying lab "%s" (KUBECONFIG=%s)\n' "$LAB_CLUSTER_NAME" "$LAB_KUBECONFIG"
-  printf 'Expecting pools %s %s (%s) and %s %s (%s), from %s\n\n' \
+  printf 'Expecting pools %s %s (%s) and %s %s (%s), from %s\n' \
     "$LAB_IPV4_POOL" "$LAB_IPV4_POOL_CIDR" "$LAB_IPV4_VXLAN_MODE" \
-    "$LAB_IPV6_POOL" "$LAB_IPV6_POOL_CIDR" "$LAB_IPV6_VXLAN_MODE" "$EXPECTED_POOLS_FROM"
+    "$LAB_IPV6_POOL" "$LAB_IPV6_POOL_CIDR" "$LAB_IPV6_VXLAN_MODE" "$LAB_EXPECTATIONS_FROM"
+  printf 'Expecting Services %s and %s on port %s -> %s, pods -l %s of daemonset/%s in %s\n\n' \
+    "$LAB_SVC_DUAL_STACK" "$LAB_SVC_IPV6_ONLY" "$LAB_SVC_PORT" "$LAB_APP_PORT" \
+    "$LAB_POD_SELECTOR" "$LAB_DAEMONSET" "$LAB_NAMESPACE"
+  kubectl_skew_check
   check_access || finish
   check_nodes
   check_pools

@@ -1,10 +1,12 @@
 import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { DEFAULT_LAB_CONFIG } from '../lib/lab-config';
 import { MULTITOOL_DEFAULT_IMAGE } from '../lib/multitool';
-import { publish, renderLab } from '../lib/synth';
+import { parseAllDocuments } from 'yaml';
+import { CUSTOM_DIST_DIR, isStdoutRun, publish, renderLab, resolveDistDir } from '../lib/synth';
 import { mkTmp, REPO_ROOT } from './support/synth';
 
 /** Every file under dir (relative path -> sha256), to compare trees byte for byte. */
@@ -28,13 +30,10 @@ function projectCopy(): string {
 }
 
 function run(cwd: string, command: string, args: string[]) {
-  const res = spawnSync(command, args, {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false', LAB_CONFIG: '', npm_config_update_notifier: 'false' },
-    timeout: 120000,
-  });
-  return { status: res.status, output: `${res.stdout}${res.stderr}` };
+  const env: NodeJS.ProcessEnv = { ...process.env, CDK8S_CHECK_UPGRADE: 'false', LAB_CONFIG: '', npm_config_update_notifier: 'false' };
+  delete env.LAB_DIST_DIR;
+  const res = spawnSync(command, args, { cwd, encoding: 'utf8', env, timeout: 120000 });
+  return { status: res.status, output: `${res.stdout}${res.stderr}`, stdout: res.stdout, stderr: res.stderr };
 }
 
 describe('synth', () => {
@@ -77,6 +76,29 @@ describe('synth', () => {
     expect(fs.existsSync(path.join(root, '.dist-prev'))).toBe(false);
   });
 
+  describe('where it publishes (shared with scripts/lib/common.sh lab_default_dist_dir)', () => {
+    const dir = mkTmp('where');
+    test.each([
+      ['no config file', {}, false, 'dist'],
+      ['LAB_CONFIG=/dev/null', { LAB_CONFIG: '/dev/null' }, true, 'dist'],
+      ['./lab.config.yaml', {}, true, CUSTOM_DIST_DIR],
+      ['LAB_CONFIG names a file', { LAB_CONFIG: '/x/lab.yaml' }, false, CUSTOM_DIST_DIR],
+      ['LAB_DIST_DIR wins', { LAB_CONFIG: '/x/lab.yaml', LAB_DIST_DIR: '/y/dist' }, false, '/y/dist'],
+    ])('%s', (_name, env, withFile, expected) => {
+      const cwd = path.join(dir, String(Math.random()).slice(2));
+      fs.mkdirSync(cwd);
+      if (withFile) fs.writeFileSync(path.join(cwd, 'lab.config.yaml'), 'workers: 1\n');
+      expect(resolveDistDir(env as NodeJS.ProcessEnv, cwd)).toBe(expected);
+    });
+
+    test('only the CLI\'s --stdout temp dir counts as a --stdout run', () => {
+      expect(isStdoutRun(path.join(os.tmpdir(), 'cdk8s-AbC123'))).toBe(true);
+      expect(isStdoutRun('.cdk8s.out')).toBe(false);
+      expect(isStdoutRun(path.join(os.tmpdir(), 'other-AbC123'))).toBe(false);
+      expect(isStdoutRun(undefined)).toBe(false);
+    });
+  });
+
   describe('through the real CLI', () => {
     let project: string;
     let before: Record<string, string>;
@@ -90,13 +112,63 @@ describe('synth', () => {
 
     test('`cdk8s synth` renders into its staging dir and publishes dist/ with the kind config', () => {
       expect(Object.keys(before)).toEqual(['0000-calico.k8s.yaml', '0001-multitool.k8s.yaml', path.join('kind', 'cluster.yaml')]);
-      expect(before).toEqual(snapshotTree(path.join(REPO_ROOT, 'dist')));
+      const fresh = mkTmp('cli-fresh');
+      renderLab(DEFAULT_LAB_CONFIG, fresh);
+      expect(before).toEqual(snapshotTree(fresh));
+    });
+
+    // The CLI swallows the app's stdout: the publish line must reach the user on stderr.
+    test('`cdk8s synth` says where the files went, where the user sees it', () => {
+      const res = run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth']);
+      expect(res.status).toBe(0);
+      expect(res.stderr).toContain('Published 3 files to dist/: 0000-calico.k8s.yaml, 0001-multitool.k8s.yaml, kind/cluster.yaml');
+    });
+
+    test('with a lab.config.yaml, synth publishes to .lab/dist/ and the committed dist/ stays byte-identical', () => {
+      fs.writeFileSync(path.join(project, 'lab.config.yaml'), 'clusterName: other-lab\nworkers: 3\n');
+      try {
+        const res = run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth']);
+        expect(res.status).toBe(0);
+        expect(res.stderr).toContain('Published 3 files to .lab/dist/ (your lab configuration; the committed dist/ keeps the defaults)');
+        expect(snapshotTree(path.join(project, 'dist'))).toEqual(before);
+        const kind = fs.readFileSync(path.join(project, '.lab', 'dist', 'kind', 'cluster.yaml'), 'utf8');
+        expect(kind).toContain('name: other-lab');
+        expect(kind.match(/role: worker/g)).toHaveLength(3);
+      } finally {
+        fs.rmSync(path.join(project, 'lab.config.yaml'));
+        fs.rmSync(path.join(project, '.lab'), { recursive: true, force: true });
+      }
+    });
+
+    test('`cdk8s synth --stdout` prints separated documents and touches neither dist/ nor .lab/dist/', () => {
+      fs.writeFileSync(path.join(project, 'lab.config.yaml'), 'multitool: { servicePort: 8081 }\n');
+      try {
+        const res = run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth', '--stdout']);
+        expect(res.status).toBe(0);
+        const docs = parseAllDocuments(res.stdout);
+        expect(docs.every(d => d.errors.length === 0)).toBe(true);
+        const objects = docs.map(d => d.toJS());
+        expect(objects.map(o => `${o.kind}/${o.metadata.name}`)).toEqual([
+          'IPPool/default-ipv4-ippool', 'IPPool/default-ipv6-ippool', 'Installation/default', 'APIServer/default',
+          'ConfigMap/multitool-nginx', 'DaemonSet/multitool', 'Service/multitool-dual-stack', 'Service/multitool-ipv6-only',
+        ]);
+        expect(objects.find(o => o.metadata.name === 'multitool-dual-stack').spec.ports[0].port).toBe(8081);
+        expect(res.stderr).toContain('the kind config is not included');
+        expect(snapshotTree(path.join(project, 'dist'))).toEqual(before);
+        expect(fs.existsSync(path.join(project, '.lab'))).toBe(false);
+      } finally {
+        fs.rmSync(path.join(project, 'lab.config.yaml'));
+      }
     });
 
     test.each([
       ['cdk8s synth', 'cdk8s', ['synth']],
       ['npm run synth', 'npm', ['run', '--silent', 'synth']],
-    ])('a bad config through `%s` exits non-zero, says why, and leaves dist/ byte-identical', (_name, command, args) => {
+    ])('a bad config through `%s` exits non-zero, says why, and leaves dist/ and .lab/dist/ byte-identical', (_name, command, args) => {
+      fs.writeFileSync(path.join(project, 'lab.config.yaml'), 'workers: 1\n');
+      expect(run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth']).status).toBe(0);
+      const custom = snapshotTree(path.join(project, '.lab', 'dist'));
+      expect(Object.keys(custom)).toHaveLength(3);
       fs.writeFileSync(path.join(project, 'lab.config.yaml'), 'pools:\n  ipv6:\n    cidr: 10.0.0.0/8\n    blockSize: 130\n');
       try {
         const bin = command === 'cdk8s' ? path.join(project, 'node_modules', '.bin', 'cdk8s') : command;
@@ -104,8 +176,9 @@ describe('synth', () => {
         expect(res.status).not.toBe(0);
         expect(res.output).toContain('invalid lab configuration in lab.config.yaml:');
         expect(res.output).toContain('pools.ipv6.blockSize: got 130; allowed: 116 to 128 for an IPv6 pool');
-        expect(res.output).toContain('dist/ was left unchanged.');
+        expect(res.output).toContain('.lab/dist/ was left unchanged.');
         expect(snapshotTree(path.join(project, 'dist'))).toEqual(before);
+        expect(snapshotTree(path.join(project, '.lab', 'dist'))).toEqual(custom);
       } finally {
         fs.rmSync(path.join(project, 'lab.config.yaml'));
       }
@@ -140,12 +213,12 @@ describe('synth', () => {
       expect(snapshotTree(path.join(project, 'dist'))).toEqual(before);
     });
 
-    test('a good config change replaces dist/ whole', () => {
+    test('a good config change replaces .lab/dist/ whole', () => {
       fs.writeFileSync(path.join(project, 'lab.config.yaml'), 'clusterName: other-lab\nworkers: 1\n');
       try {
         const res = run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth']);
         expect(res.status).toBe(0);
-        const kind = fs.readFileSync(path.join(project, 'dist', 'kind', 'cluster.yaml'), 'utf8');
+        const kind = fs.readFileSync(path.join(project, '.lab', 'dist', 'kind', 'cluster.yaml'), 'utf8');
         expect(kind).toContain('name: other-lab');
         expect(kind.match(/role: worker/g)).toHaveLength(1);
       } finally {

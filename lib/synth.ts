@@ -1,16 +1,43 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { App, YamlOutputType } from 'cdk8s';
 import { KindClusterConfig } from './kind-cluster-config';
 import { Lab, nameChartFilesById } from './lab';
-import { LabConfig, LabConfigError, loadLabConfig } from './lab-config';
-
-const distDirFromEnv = () => process.env.LAB_DIST_DIR ?? DEFAULT_DIST_DIR;
+import { DEFAULT_CONFIG_FILE, LabConfig, LabConfigError, loadLabConfig } from './lab-config';
 
 /** Where the app renders before publishing; `cdk8s.yaml` points the CLI's `output` here. */
 export const DEFAULT_STAGING_DIR = '.cdk8s.out';
-/** What `kubectl apply -f dist` reads; only ever replaced whole, never emptied by a failed synth. */
+/** The committed lab defaults, what `kubectl apply -f dist` reads; only ever replaced whole. */
 export const DEFAULT_DIST_DIR = 'dist';
+/** Where a customized synth publishes (git-ignored), so a user's edits never rewrite the committed defaults. */
+export const CUSTOM_DIST_DIR = path.join('.lab', 'dist');
+
+/**
+ * True when a lab configuration file is in effect: LAB_CONFIG names a file other than /dev/null, or
+ * (LAB_CONFIG unset) ./lab.config.yaml exists. scripts/lib/common.sh's lab_default_dist_dir applies the same rule.
+ */
+export function configFileInEffect(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): boolean {
+  if (env.LAB_CONFIG) return env.LAB_CONFIG !== '/dev/null';
+  return fs.existsSync(path.resolve(cwd, DEFAULT_CONFIG_FILE));
+}
+
+/** The directory synth publishes to: LAB_DIST_DIR, else .lab/dist/ under a configuration file, else dist/. */
+export function resolveDistDir(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  if (env.LAB_DIST_DIR) return env.LAB_DIST_DIR;
+  return configFileInEffect(env, cwd) ? CUSTOM_DIST_DIR : DEFAULT_DIST_DIR;
+}
+
+/**
+ * `cdk8s synth --stdout` runs the app with CDK8S_OUTDIR set to a fresh `$TMPDIR/cdk8s-XXXXXX` and then
+ * pipes every *.yaml found there to stdout, file after file with no separator between them.
+ */
+export function isStdoutRun(outdir: string | undefined): boolean {
+  if (!outdir) return false;
+  const resolved = path.resolve(outdir);
+  return path.basename(resolved).startsWith('cdk8s-') &&
+    [os.tmpdir(), fs.realpathSync(os.tmpdir())].includes(path.dirname(resolved));
+}
 
 export interface SynthOptions {
   /** The configuration; loaded from lab.config.yaml / LAB_CONFIG when absent. */
@@ -22,13 +49,16 @@ export interface SynthOptions {
 }
 
 /** Renders every chart and the kind config of the lab into `outdir` (which must be empty or absent). */
-export function renderLab(config: LabConfig, outdir: string): string[] {
-  const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
+export function renderLab(config: LabConfig, outdir: string, options: { singleFile?: boolean } = {}): string[] {
+  const app = new App({ outdir, yamlOutputType: options.singleFile ? YamlOutputType.FILE_PER_APP : YamlOutputType.FILE_PER_CHART });
   new Lab(app, 'lab', { config });
   app.synth();
-  nameChartFilesById(app, outdir);
-  for (const kind of KindClusterConfig.all(app)) {
-    kind.writeTo(outdir);
+  // The kind config is no Kubernetes manifest: a single-file render is for `kubectl apply -f -`.
+  if (!options.singleFile) {
+    nameChartFilesById(app, outdir);
+    for (const kind of KindClusterConfig.all(app)) {
+      kind.writeTo(outdir);
+    }
   }
   return listFiles(outdir);
 }
@@ -51,6 +81,7 @@ export function publish(stagingDir: string, distDir: string): void {
   const prev = path.join(parent, `.${base}-prev`);
   recoverInterruptedSwap(distDir, prev);
   fs.rmSync(next, { recursive: true, force: true });
+  fs.mkdirSync(parent, { recursive: true });
   fs.cpSync(stagingDir, next, { recursive: true });
   if (fs.existsSync(distDir)) {
     fs.renameSync(distDir, prev);
@@ -74,7 +105,7 @@ function recoverInterruptedSwap(distDir: string, prev: string): void {
  */
 export function synthesize(options: SynthOptions = {}): { files: string[]; distDir: string } {
   const stagingDir = options.stagingDir ?? process.env.CDK8S_OUTDIR ?? DEFAULT_STAGING_DIR;
-  const distDir = options.distDir ?? distDirFromEnv();
+  const distDir = options.distDir ?? resolveDistDir();
   const config = options.config ?? loadLabConfig().config;
   const sameDir = path.resolve(stagingDir) === path.resolve(distDir);
   if (!sameDir) {
@@ -87,14 +118,28 @@ export function synthesize(options: SynthOptions = {}): { files: string[]; distD
   return { files, distDir };
 }
 
-/** Entry point of `cdk8s synth` (see main.ts): one line per problem and exit code 1 on failure. */
+/**
+ * Entry point of `cdk8s synth` (see main.ts): one line per problem and exit code 1 on failure. Writes to
+ * stderr: the CLI swallows the app's stdout (and with --stdout, stdout is the manifests).
+ */
 export function main(): void {
+  const distDir = resolveDistDir();
   try {
-    const { files, distDir } = synthesize();
-    console.log(`Published ${files.length} files to ${distDir}/: ${files.join(', ')}`);
+    const outdir = process.env.CDK8S_OUTDIR;
+    if (isStdoutRun(outdir)) {
+      // --stdout: one multi-document file, nothing published.
+      const config = loadLabConfig().config;
+      fs.rmSync(outdir!, { recursive: true, force: true });
+      renderLab(config, outdir!, { singleFile: true });
+      console.error(`cdk8s synth --stdout: the manifests only; ${distDir}/ was not touched and the kind config is not included.`);
+      return;
+    }
+    const { files } = synthesize({ distDir });
+    const note = distDir === CUSTOM_DIST_DIR ? ` (your lab configuration; the committed ${DEFAULT_DIST_DIR}/ keeps the defaults)` : '';
+    console.error(`Published ${files.length} files to ${distDir}/${note}: ${files.join(', ')}`);
   } catch (e) {
     const message = e instanceof LabConfigError ? e.message : `synth failed: ${(e as Error).message}`;
-    console.error(`${message}\n${distDirFromEnv()}/ was left unchanged.`);
+    console.error(`${message}\n${distDir}/ was left unchanged.`);
     process.exitCode = 1;
   }
 }

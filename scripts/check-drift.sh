@@ -31,12 +31,22 @@ compare_trees() {
 check_dist() {
   # The committed dist/ is the default configuration: ignore any local lab.config.yaml.
   (cd "${REPO_ROOT}" && LAB_CONFIG=/dev/null LAB_DIST_DIR="${WORK_DIR}/dist" CDK8S_CHECK_UPGRADE=false \
-    node_modules/.bin/cdk8s synth --output "${WORK_DIR}/staging" >/dev/null)
+    node_modules/.bin/cdk8s synth --output "${WORK_DIR}/staging" >"${WORK_DIR}/synth.log" 2>&1) || {
+    echo "error: could not synthesize the defaults to compare dist/:" >&2
+    sed 's/^/  /' "${WORK_DIR}/synth.log" >&2
+    return 1
+  }
   compare_trees dist "${REPO_ROOT}/dist" "${WORK_DIR}/dist" "npm run synth"
 }
 
 check_imports() {
-  "${REPO_ROOT}/scripts/import-crds.sh" "${WORK_DIR}/imports" >/dev/null
+  # A failed import (offline, no CALICO_CRDS_DIR) says so: comparing a partial tree would claim drift.
+  if ! "${REPO_ROOT}/scripts/import-crds.sh" "${WORK_DIR}/imports" >"${WORK_DIR}/import.log" 2>&1; then
+    echo "error: could not regenerate imports/ to compare them; 'npm run import' failed:" >&2
+    tail -n 5 "${WORK_DIR}/import.log" | sed 's/^/  /' >&2
+    echo "  fix: go online, or set CALICO_CRDS_DIR to a directory holding the pinned CRDs (default ../shared/calico/v3.28.5/crds)" >&2
+    return 1
+  fi
   compare_trees imports "${REPO_ROOT}/imports" "${WORK_DIR}/imports" "npm run import"
 }
 

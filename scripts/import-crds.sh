@@ -5,11 +5,15 @@
 # Usage: scripts/import-crds.sh [OUTPUT_DIR]
 #   OUTPUT_DIR        where to write the classes (default: imports)
 #   CALICO_CRDS_DIR   a local directory holding the same CRD files, used instead of the URLs
-#                     (air-gapped machines, CI: CALICO_CRDS_DIR=../shared/calico/v3.28.5/crds)
+#                     [default: ../shared/calico/v3.28.5/crds beside the repo when it exists, as
+#                     for the jest and e2e suites; else the URLs]
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUTPUT_DIR="${1:-${REPO_ROOT}/imports}"
+if [[ -z "${CALICO_CRDS_DIR:-}" && -d "${REPO_ROOT}/../shared/calico/v3.28.5/crds" ]]; then
+  CALICO_CRDS_DIR="$(cd "${REPO_ROOT}/../shared/calico/v3.28.5/crds" && pwd)"
+fi
 CALICO_CRDS_DIR="${CALICO_CRDS_DIR:-}"
 CDK8S="${CDK8S:-${REPO_ROOT}/node_modules/.bin/cdk8s}"
 

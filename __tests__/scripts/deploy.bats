@@ -254,7 +254,7 @@ setup() {
 @test "deploy: a custom LAB_DIST_DIR is used as it is, never resynthesized" {
   local dist=$BATS_TEST_TMPDIR/elsewhere/dist
   mkdir -p "${dist%/dist}"
-  cp -R "$REPO_ROOT/dist" "$dist"
+  cp -R "$DEFAULTS_DIST" "$dist"
   touch -d '2000-01-01 00:00' "$dist/kind/cluster.yaml" "$dist"/*.k8s.yaml
   export LAB_DIST_DIR=$dist
   run "$DEPLOY"

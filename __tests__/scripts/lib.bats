@@ -3,6 +3,11 @@
 
 bats_require_minimum_version 1.5.0
 
+setup_file() {
+  load helpers/lab
+  lab_setup_file
+}
+
 setup() {
   load helpers/lab
   LAB_PROJECT_DIR=$REPO_ROOT
@@ -37,11 +42,64 @@ setup() {
   run ! ipv6_expand 1:2:3
 }
 
-@test "dist_ippools reads name, cidr, natOutgoing and vxlanMode of each IPPool, nothing else" {
-  run dist_ippools "$LAB_PROJECT_DIR/dist"
+@test "dist_ippools reads name, cidr, natOutgoing, vxlanMode and blockSize of each IPPool, nothing else" {
+  run dist_ippools "$DEFAULTS_DIST"
   assert_success
-  assert_output "default-ipv4-ippool	192.168.0.0/16	true	CrossSubnet
-default-ipv6-ippool	fd00:10:244::/48	true	Always"
+  assert_output "default-ipv4-ippool	192.168.0.0/16	true	CrossSubnet	26
+default-ipv6-ippool	fd00:10:244::/48	true	Always	122"
+}
+
+@test "dist_services and dist_daemonsets read what verify expects of the workload" {
+  run dist_services "$DEFAULTS_DIST"
+  assert_success
+  assert_output "multitool-dual-stack	default	IPv4 IPv6	80	8080	app=multitool
+multitool-ipv6-only	default	IPv6	80	8080	app=multitool"
+  run dist_daemonsets "$DEFAULTS_DIST"
+  assert_output "multitool	default	app=multitool	8080"
+}
+
+@test "yaml_flatten: nested maps, lists of maps and scalars, block scalars skipped, documents counted" {
+  local f=$BATS_TEST_TMPDIR/x.yaml
+  printf 'kind: A\nspec:\n  ports:\n    - name: http\n      port: 80\n    - port: 81\n  families:\n    - IPv4\n    - IPv6\ndata:\n  conf: |\n    port: 99\n  after: "x"\n---\nkind: B\n' >"$f"
+  run yaml_flatten "$f"
+  assert_output "$(printf '1\tkind\tA\n1\tspec.ports.0.name\thttp\n1\tspec.ports.0.port\t80\n1\tspec.ports.1.port\t81\n1\tspec.families.0\tIPv4\n1\tspec.families.1\tIPv6\n1\tdata.after\tx\n2\tkind\tB')"
+}
+
+@test "lab_init_expectations: environment first, then dist, then the defaults" {
+  local d=$BATS_TEST_TMPDIR/custom
+  cp -R "$DEFAULTS_DIST" "$d"
+  sed -i 's/natOutgoing: true/natOutgoing: false/; s/port: 80$/port: 8081/' "$d"/*.k8s.yaml
+  run env LAB_SVC_PORT=9999 LAB_PROJECT_DIR="$BATS_TEST_TMPDIR" LAB_DIST_DIR="$d" bash -c '
+    source "$1"; lab_init_defaults
+    echo "$LAB_SVC_PORT $LAB_APP_PORT $LAB_IPV4_NAT_OUTGOING $LAB_IPV6_NAT_OUTGOING $LAB_IPV6_BLOCK_SIZE $LAB_IPV6_POOL_BLOCK_SIZE $LAB_EXPECTATIONS_FROM"' _ "$REPO_ROOT/scripts/lib/common.sh"
+  assert_output "9999 8080 false false 122 122 $d"
+  run env LAB_PROJECT_DIR="$BATS_TEST_TMPDIR" LAB_DIST_DIR="$BATS_TEST_TMPDIR/none" bash -c '
+    source "$1"; lab_init_defaults; echo "$LAB_SVC_PORT $LAB_IPV6_POOL_CIDR $LAB_EXPECTATIONS_FROM"' _ "$REPO_ROOT/scripts/lib/common.sh"
+  assert_output "80 fd00:10:244::/48 defaults"
+}
+
+@test "the dist dir: dist/ for the defaults, .lab/dist/ under a lab config file, LAB_DIST_DIR wins" {
+  local p=$BATS_TEST_TMPDIR/p
+  mkdir -p "$p"
+  dist_of() { env -u LAB_CONFIG -u LAB_DIST_DIR LAB_PROJECT_DIR="$p" "$@" bash -c 'source "$1"; lab_init_defaults; echo "$LAB_DIST_DIR"' _ "$REPO_ROOT/scripts/lib/common.sh"; }
+  assert_equal "$(dist_of)" "$p/dist"
+  assert_equal "$(dist_of LAB_CONFIG=/dev/null)" "$p/dist"
+  assert_equal "$(dist_of LAB_CONFIG=/some/where.yaml)" "$p/.lab/dist"
+  touch "$p/lab.config.yaml"
+  assert_equal "$(dist_of)" "$p/.lab/dist"
+  assert_equal "$(dist_of LAB_CONFIG=/dev/null)" "$p/dist"
+  assert_equal "$(dist_of LAB_DIST_DIR=/x/y)" "/x/y"
+}
+
+@test "kubectl_skew_check warns beyond +/-1 minor, stays quiet within it (real version outputs)" {
+  source "$REPO_ROOT/scripts/lib/kubectl-skew.sh"
+  kubectl() { cat "$VERSION_JSON"; }
+  VERSION_JSON=$FIXTURES/cluster/kubectl-version.json run kubectl_skew_check
+  assert_success
+  assert_output ""
+  VERSION_JSON=$FIXTURES/kubectl-version-skewed.json run kubectl_skew_check
+  assert_success
+  assert_output --partial "WARNING: version difference between kubectl (1.32) and the lab's API server (1.28) exceeds the supported minor version skew of +/-1"
 }
 
 @test "dist_ippools: quoted values, several files, no files" {
@@ -50,7 +108,7 @@ default-ipv6-ippool	fd00:10:244::/48	true	Always"
   printf 'apiVersion: crd.projectcalico.org/v1\nkind: IPPool\nmetadata:\n  name: "p6"\nspec:\n  cidr: "fd00:1::/48"\n  natOutgoing: true\n  vxlanMode: Always\n' >"$d/b.k8s.yaml"
   printf 'kind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  cidr: 1.2.3.0/24\n' >"$d/a.k8s.yaml"
   run dist_ippools "$d"
-  assert_output "p6	fd00:1::/48	true	Always"
+  assert_output "p6	fd00:1::/48	true	Always	"
   run dist_ippools "$BATS_TEST_TMPDIR/none"
   assert_success
   assert_output ""

@@ -331,8 +331,8 @@ ipv6-lab-worker2|False|172.20.0.2"
 @test "preflight: the probe's fallback node image is the lab's default one" {
   # shellcheck source=scripts/lib/preflight.sh
   source "$REPO_ROOT/scripts/lib/preflight.sh"
-  grep -F "'${LAB_DEFAULT_KIND_NODE_IMAGE}'" "$REPO_ROOT/lib/lab-config.ts"
-  grep -F "image: ${LAB_DEFAULT_KIND_NODE_IMAGE}" "$REPO_ROOT/dist/kind/cluster.yaml"
+  grep -F "'${LAB_DEFAULT_KIND_NODE_IMAGE}'" "$REPO_ROOT/lib/defaults.ts"
+  grep -F "image: ${LAB_DEFAULT_KIND_NODE_IMAGE}" "$DEFAULTS_DIST/kind/cluster.yaml"
 }
 
 # --- diagnosis ------------------------------------------------------------------------------

@@ -23,8 +23,8 @@ setup() {
   refute_output --partial FAIL
   refute_output --partial SKIP
   assert_line "PASS  node ipv6-lab-worker is Ready with IPv4 and IPv6 InternalIPs (172.18.0.3 fc00:f853:ccd:e793::3)"
-  assert_line "PASS  IPPool default-ipv4-ippool: cidr 192.168.0.0/16, natOutgoing true, vxlanMode CrossSubnet"
-  assert_line "PASS  IPPool default-ipv6-ippool: cidr fd00:10:244::/48, natOutgoing true, vxlanMode Always"
+  assert_line "PASS  IPPool default-ipv4-ippool: cidr 192.168.0.0/16, natOutgoing true, vxlanMode CrossSubnet, blockSize 26"
+  assert_line "PASS  IPPool default-ipv6-ippool: cidr fd00:10:244::/48, natOutgoing true, vxlanMode Always, blockSize 122"
   assert_line "PASS  pod multitool-csttt on ipv6-lab-worker2 is Running with IPv4 192.168.129.194 and IPv6 fd00:10:244:4c62:c4fa:dbc4:afce:81c2 from the pools"
   assert_line --partial "PASS  IPv6 ping between pods on different nodes: multitool-xp9c5 -> multitool-hmbcg fd00:10:244:6a81:e39d:1504:3117:bc82"
   assert_line "PASS  curl Service multitool-dual-stack over IPv6: http://[fd00:10:96::abcd]:80/ -> HTTP 200"
@@ -134,19 +134,22 @@ multitool-hmbcg|ipv6-lab-worker|Running|192.168.106.130 fd00:10:245::7"
 }
 
 @test "verify: an IPPool with the wrong vxlanMode, natOutgoing or CIDR fails; a missing one too" {
-  fixture ippool-default-ipv6-ippool.txt "fd00:10:244::/48|true|Never"
+  fixture ippool-default-ipv6-ippool.txt "fd00:10:244::/48|true|Never|122"
   rm "$STUB_STATE/cluster/ippool-default-ipv4-ippool.txt"
   run "$VERIFY"
   assert_failure 2
-  assert_line "FAIL  IPPool default-ipv6-ippool: want cidr fd00:10:244::/48, natOutgoing true, vxlanMode Always; got fd00:10:244::/48, true, Never"
+  assert_line "FAIL  IPPool default-ipv6-ippool: want cidr fd00:10:244::/48, natOutgoing true, vxlanMode Always, blockSize 122; got fd00:10:244::/48, true, Never, 122"
   assert_line "      investigate: kubectl get ippools.crd.projectcalico.org default-ipv6-ippool -o yaml"
   assert_line --partial "FAIL  IPPool default-ipv4-ippool exists (Error from server (NotFound)"
-  fixture ippool-default-ipv6-ippool.txt "fd00:10:244::/48|false|Always"
+  fixture ippool-default-ipv6-ippool.txt "fd00:10:244::/48|false|Always|122"
   run "$VERIFY"
-  assert_line --partial "FAIL  IPPool default-ipv6-ippool: want cidr fd00:10:244::/48, natOutgoing true, vxlanMode Always; got fd00:10:244::/48, false, Always"
-  fixture ippool-default-ipv6-ippool.txt "fd00:10:244::/64|true|Always"
+  assert_line --partial "FAIL  IPPool default-ipv6-ippool: want cidr fd00:10:244::/48, natOutgoing true, vxlanMode Always, blockSize 122; got fd00:10:244::/48, false, Always, 122"
+  fixture ippool-default-ipv6-ippool.txt "fd00:10:244::/64|true|Always|122"
   run "$VERIFY"
-  assert_line --partial "FAIL  IPPool default-ipv6-ippool: want cidr fd00:10:244::/48, natOutgoing true, vxlanMode Always; got fd00:10:244::/64, true, Always"
+  assert_line --partial "FAIL  IPPool default-ipv6-ippool: want cidr fd00:10:244::/48, natOutgoing true, vxlanMode Always, blockSize 122; got fd00:10:244::/64, true, Always, 122"
+  fixture ippool-default-ipv6-ippool.txt "fd00:10:244::/48|true|Always|120"
+  run "$VERIFY"
+  assert_line --partial "FAIL  IPPool default-ipv6-ippool: want cidr fd00:10:244::/48, natOutgoing true, vxlanMode Always, blockSize 122; got fd00:10:244::/48, true, Always, 120"
 }
 
 @test "verify: a failing cross-node IPv6 ping fails with the command to rerun" {
@@ -182,7 +185,7 @@ command terminated with exit code 1"
   sed -i 's|fd00:10:244::/48|fd00:10:250::/48|; s|vxlanMode: Always|vxlanMode: CrossSubnet|' "$PROJECT/dist/0000-calico.k8s.yaml"
   run "$VERIFY"
   assert_failure 4 # the IPv6 pool, and each of the 3 pods' IPv6 addresses
-  assert_line --partial "want cidr fd00:10:250::/48, natOutgoing true, vxlanMode CrossSubnet"
+  assert_line --partial "want cidr fd00:10:250::/48, natOutgoing true, vxlanMode CrossSubnet, blockSize 122"
   LAB_IPV6_POOL_CIDR=fd00:10:244::/48 LAB_IPV6_VXLAN_MODE=Always run "$VERIFY"
   assert_success
 }
@@ -224,4 +227,35 @@ command terminated with exit code 1"
   assert_output --partial LAB_SVC_DUAL_STACK
   assert_output --partial LAB_IPV6_POOL_CIDR
   assert [ ! -s "$STUB_LOG" ]
+}
+
+@test "verify: natOutgoing, Service port and targetPort come from dist/ (issue 12 item 1)" {
+  sed -i 's/natOutgoing: true/natOutgoing: false/' "$PROJECT/dist/0000-calico.k8s.yaml"
+  sed -i 's/port: 80$/port: 8081/; s/targetPort: 8080$/targetPort: 9090/' "$PROJECT/dist/0001-multitool.k8s.yaml"
+  fixture service-port.txt 8081
+  run "$VERIFY" --help
+  assert_output --partial "LAB_SVC_PORT         Service port [8081]"
+  assert_output --partial "LAB_APP_PORT         port nginx listens on in the pods [9090]"
+  run "$VERIFY"
+  assert_line --partial "FAIL  IPPool default-ipv4-ippool: want cidr 192.168.0.0/16, natOutgoing false,"
+  assert_line "PASS  curl Service multitool-dual-stack over IPv4: http://10.96.45.12:8081/ -> HTTP 200"
+  assert_line --partial "FAIL  nginx listens on IPv6 port 9090"
+}
+
+@test "verify: an exported KUBECONFIG is the cluster checked; LAB_KUBECONFIG still wins (issue 12 item 7)" {
+  echo "apiVersion: v1" >"$BATS_TEST_TMPDIR/other.kubeconfig"
+  export KUBECONFIG=$BATS_TEST_TMPDIR/other.kubeconfig
+  run "$VERIFY"
+  assert_success
+  assert_line "Verifying lab \"ipv6-lab\" (KUBECONFIG=$BATS_TEST_TMPDIR/other.kubeconfig)"
+  LAB_KUBECONFIG=$BATS_TEST_TMPDIR/missing.kubeconfig run "$VERIFY"
+  assert_failure 1
+  assert_line --partial "FAIL  kubeconfig $BATS_TEST_TMPDIR/missing.kubeconfig exists"
+}
+
+@test "verify: kubectl more than one minor from the server warns (issue 12 item 7)" {
+  cp "$FIXTURES/kubectl-version-skewed.json" "$STUB_STATE/cluster/kubectl-version.json"
+  run "$VERIFY"
+  assert_success
+  assert_output --partial "WARNING: version difference between kubectl (1.32) and the lab's API server (1.28)"
 }

@@ -1,7 +1,10 @@
 /**
- * The Calico v3.28.5 CRDs, for validating what we emit: from CALICO_CRDS_DIR when set (CI, air-gapped
- * machines), else downloaded once from the URLs pinned in cdk8s.yaml into a cache outside the repo.
+ * The Calico v3.28.5 CRDs, for validating what we emit: from CALICO_CRDS_DIR (default
+ * ../shared/calico/v3.28.5/crds beside the repo, as scripts/import-crds.sh and the e2e suite use), else
+ * from a cache outside the repo, else downloaded once from the URLs pinned in cdk8s.yaml.
+ * Loaded synchronously: jest decides at collection time whether a suite runs or is reported skipped.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -15,22 +18,32 @@ export const CRD_URLS: string[] = (parse(fs.readFileSync(path.join(REPO_ROOT, 'c
 const cacheDir = () => path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'calico-ipv6-lab', 'crds',
   /\/(v\d+\.\d+\.\d+)\//.exec(CRD_URLS[0])![1]);
 
-async function readCrdText(url: string): Promise<string> {
+/** The one default, shared with scripts/import-crds.sh, scripts/e2e/run.sh and .ci/run. */
+export const DEFAULT_CALICO_CRDS_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'calico', 'v3.28.5', 'crds');
+
+export function calicoCrdsDir(): string {
+  return process.env.CALICO_CRDS_DIR || DEFAULT_CALICO_CRDS_DIR;
+}
+
+function readCrdText(url: string): string {
   const file = path.basename(url);
-  const dir = process.env.CALICO_CRDS_DIR;
-  if (dir) {
+  const dir = calicoCrdsDir();
+  if (process.env.CALICO_CRDS_DIR || fs.existsSync(dir)) {
+    // A directory named (or present) must hold every file: a partial one is an error, not a download.
     return fs.readFileSync(path.join(dir, file), 'utf8');
   }
   const cached = path.join(cacheDir(), file);
   if (fs.existsSync(cached)) {
     return fs.readFileSync(cached, 'utf8');
   }
-  const res = await fetch(url, { signal: AbortSignal.timeout(20000) });
-  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
-  const text = await res.text();
+  const script = `fetch(process.argv[1], { signal: AbortSignal.timeout(20000) })
+    .then(r => { if (!r.ok) throw new Error('HTTP ' + r.status); return r.text(); })
+    .then(t => process.stdout.write(t), e => { process.stderr.write(String(e.cause ?? e.message)); process.exit(1); });`;
+  const res = spawnSync(process.execPath, ['-e', script, url], { encoding: 'utf8', timeout: 30000, maxBuffer: 64 * 1024 * 1024 });
+  if (res.status !== 0) throw new Error(`${dir} does not exist and GET ${url} failed: ${(res.stderr || res.error?.message || 'timeout').trim()}`);
   fs.mkdirSync(path.dirname(cached), { recursive: true });
-  fs.writeFileSync(cached, text);
-  return text;
+  fs.writeFileSync(cached, res.stdout);
+  return res.stdout;
 }
 
 /** The Calico release deploy.sh installs, e.g. `v3.28.5`. */
@@ -41,9 +54,8 @@ export const CALICO_VERSION = /^CALICO_VERSION=(v\d+\.\d+\.\d+)$/m.exec(fs.readF
  * reference layout (`<version>/crds` next to `<version>/tigera-operator.yaml`), else downloaded once.
  */
 export async function readTigeraOperatorManifest(): Promise<string> {
-  const dir = process.env.CALICO_CRDS_DIR;
-  const local = dir && path.join(dir, '..', 'tigera-operator.yaml');
-  if (local && fs.existsSync(local)) return fs.readFileSync(local, 'utf8');
+  const local = path.join(calicoCrdsDir(), '..', 'tigera-operator.yaml');
+  if (fs.existsSync(local)) return fs.readFileSync(local, 'utf8');
   const url = `https://raw.githubusercontent.com/projectcalico/calico/${CALICO_VERSION}/manifests/tigera-operator.yaml`;
   const cached = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'calico-ipv6-lab', 'calico', CALICO_VERSION, 'tigera-operator.yaml');
   if (fs.existsSync(cached)) return fs.readFileSync(cached, 'utf8');
@@ -85,16 +97,13 @@ export interface CrdValidator {
   validate: ValidateFunction;
 }
 
-/** Loads the pinned CRDs; resolves to undefined (after saying so loudly) when they cannot be had outside CI. */
-export async function loadCrdValidators(): Promise<Map<string, CrdValidator> | undefined> {
+/** The pinned CRDs' validators, or why they could not be had (the caller skips or fails, see describeWhen). */
+export function loadCrdValidators(): { validators?: Map<string, CrdValidator>; missing?: string } {
   let texts: string[];
   try {
-    texts = await Promise.all(CRD_URLS.map(readCrdText));
+    texts = CRD_URLS.map(readCrdText);
   } catch (e) {
-    if (process.env.CI === 'true') throw new Error(`CI=true but the Calico CRDs could not be read: ${(e as Error).message}`);
-    // eslint-disable-next-line no-console
-    console.warn(`\n*** SKIPPED: Calico CRDs unavailable (${(e as Error).message}). Set CALICO_CRDS_DIR to a directory holding them. ***\n`);
-    return undefined;
+    return { missing: `the Calico CRDs (${(e as Error).message}; set CALICO_CRDS_DIR to a directory holding them)` };
   }
   const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
   const validators = new Map<string, CrdValidator>();
@@ -109,5 +118,5 @@ export async function loadCrdValidators(): Promise<Map<string, CrdValidator> | u
       });
     }
   }
-  return validators;
+  return { validators };
 }

@@ -57,3 +57,22 @@ export function requireTool(available: boolean, what: string): boolean {
   console.warn(`\n*** SKIPPED: ${what} is not available on this machine. CI runs this test. ***\n`);
   return false;
 }
+
+/**
+ * `describe` when what a suite needs is there. Otherwise, outside CI: `describe.skip`, so jest reports
+ * the tests as skipped, and a loud warning; with CI=true: one failing test that says what is missing.
+ */
+export function describeWhen(missing: string | undefined): jest.Describe {
+  if (!missing) return describe;
+  if (process.env.CI === 'true') {
+    const failing = ((name: string) => describe(name, () => {
+      test('has what it needs', () => {
+        throw new Error(`CI=true but this suite cannot run: ${missing} is not available; .ci/run must provide it`);
+      });
+    })) as unknown as jest.Describe;
+    return failing;
+  }
+  // eslint-disable-next-line no-console
+  console.warn(`\n*** SKIPPED: ${missing} is not available on this machine; CI runs these tests. ***\n`);
+  return describe.skip;
+}

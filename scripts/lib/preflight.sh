@@ -104,9 +104,7 @@ probe_docker_host() {
 # image, else (dist/ not synthesized yet) the lab's default one.
 kind_node_image() {
   local image=${LAB_KIND_NODE_IMAGE:-}
-  if [[ -z "$image" && -r "$LAB_KIND_CONFIG" ]]; then
-    image=$(awk '$1 == "image:" { print $2; exit }' "$LAB_KIND_CONFIG")
-  fi
+  [[ -n "$image" ]] || image=$(kind_config_node_image "$LAB_KIND_CONFIG")
   echo "${image:-$LAB_DEFAULT_KIND_NODE_IMAGE}"
 }
 

@@ -12,8 +12,8 @@
 Q_NODE='{.metadata.name}{"|"}{.status.conditions[?(@.type=="Ready")].status}{"|"}{.status.addresses[?(@.type=="InternalIP")].address}{"\n"}'
 # name|node|phase|pod IPs (space-separated)
 Q_POD='{.metadata.name}{"|"}{.spec.nodeName}{"|"}{.status.phase}{"|"}{.status.podIPs[*].ip}{"\n"}'
-# cidr|natOutgoing|vxlanMode
-Q_IPPOOL='{.spec.cidr}{"|"}{.spec.natOutgoing}{"|"}{.spec.vxlanMode}{"\n"}'
+# cidr|natOutgoing|vxlanMode|blockSize
+Q_IPPOOL='{.spec.cidr}{"|"}{.spec.natOutgoing}{"|"}{.spec.vxlanMode}{"|"}{.spec.blockSize}{"\n"}'
 # ClusterIPs (space-separated)
 Q_SERVICE='{.spec.clusterIPs[*]}{"\n"}'
 

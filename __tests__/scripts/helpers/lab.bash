@@ -1,7 +1,8 @@
 # Shared setup for the deploy/verify/destroy bats tests.
 #
-# Each test gets: a project dir as LAB_PROJECT_DIR holding a copy of the
-# repo's synthesized dist/, a copy of fixtures/cluster for the kubectl stub to
+# Each test gets: a project dir as LAB_PROJECT_DIR holding the lab's
+# defaults as synth renders them today (never the repo's dist/, which a
+# user's lab.config.yaml must not be able to change under the tests), a copy of fixtures/cluster for the kubectl stub to
 # replay, and a PATH of the stubs plus the system's tools minus the real
 # docker/kind/kubectl/npm, so nothing reaches a real cluster.
 
@@ -31,10 +32,28 @@ make_sysbin() {
   ln -s "${targets[@]}" "$dir"/
 }
 
+# render_config CONFIG DIR: what the real synth app publishes for the lab
+# configuration file CONFIG, into DIR.
+render_config() {
+  local config=$1 dir=$2 out
+  if ! out=$(cd "$REPO_ROOT" && CDK8S_OUTDIR="$dir.staging" LAB_CONFIG="$config" LAB_DIST_DIR="$dir" \
+    node -r ./scripts/swc-register.js main.ts 2>&1); then
+    echo "synth of ${config} failed: $out" >&2
+    return 1
+  fi
+  rm -rf "$dir.staging"
+}
+
+# render_defaults DIR: the lab's defaults (LAB_CONFIG=/dev/null: a
+# lab.config.yaml in the repo is ignored).
+render_defaults() { render_config /dev/null "$1"; }
+
 # Built once per bats run, shared by the test files.
 lab_setup_file() {
   export SYSBIN=$BATS_RUN_TMPDIR/sysbin
   [[ -d "$SYSBIN" ]] || make_sysbin "$SYSBIN"
+  export DEFAULTS_DIST=$BATS_RUN_TMPDIR/defaults-dist
+  [[ -d "$DEFAULTS_DIST" ]] || render_defaults "$DEFAULTS_DIST"
 }
 
 lab_setup() {
@@ -48,12 +67,13 @@ lab_setup() {
   mkdir -p "$STUB_STATE"
   : >"$STUB_LOG"
   cp -R "$FIXTURES/cluster" "$STUB_STATE/cluster"
-  # The scripts read the real synthesized dist/, so fixtures never drift from what cdk8s synth writes.
-  export STUB_SYNTH_FROM=$REPO_ROOT/dist
+  # The scripts read what synth renders, so fixtures never drift from what cdk8s synth writes.
+  [[ -d "${DEFAULTS_DIST:-}" ]] || lab_setup_file
+  export STUB_SYNTH_FROM=$DEFAULTS_DIST
 
   export PROJECT=$BATS_TEST_TMPDIR/project
   mkdir -p "$PROJECT"
-  cp -R "$REPO_ROOT/dist" "$PROJECT/dist"
+  cp -R "$DEFAULTS_DIST" "$PROJECT/dist"
   # Stand-ins for the synth's sources: only their mtimes matter to deploy.sh.
   # Made here, not kept as fixtures, so jest and tsc never see a .ts file.
   mkdir -p "$PROJECT/lib" "$PROJECT/imports"
