@@ -15,6 +15,8 @@ LAB_PROJECT_DIR=${LAB_PROJECT_DIR:-$SCRIPT_DIR}
 source "$SCRIPT_DIR/scripts/lib/common.sh"
 # shellcheck source=scripts/lib/queries.sh
 source "$SCRIPT_DIR/scripts/lib/queries.sh"
+# shellcheck source=scripts/lib/checks-dataplane.sh
+source "$SCRIPT_DIR/scripts/lib/checks-dataplane.sh"
 lab_init_defaults
 
 LAB_SVC_DUAL_STACK=${LAB_SVC_DUAL_STACK:-multitool-dual-stack}
@@ -63,6 +65,14 @@ Environment (current value in brackets; pools default to dist/'s IPPools):
                        [${DEFAULT_IPV4_POOL} ${DEFAULT_IPV4_POOL_CIDR} ${DEFAULT_IPV4_VXLAN_MODE} unless dist/ says otherwise]
   LAB_IPV6_POOL, LAB_IPV6_POOL_CIDR, LAB_IPV6_VXLAN_MODE
                        [${DEFAULT_IPV6_POOL} ${DEFAULT_IPV6_POOL_CIDR} ${DEFAULT_IPV6_VXLAN_MODE} unless dist/ says otherwise]
+Data-path checks (block affinities, pod-to-pod HTTP, DNS, egress NAT, MTU):
+  LAB_IPV4_NAT_OUTGOING, LAB_IPV6_NAT_OUTGOING, LAB_IPV4_BLOCK_SIZE, LAB_IPV6_BLOCK_SIZE
+                       [from dist/'s IPPools; Calico's defaults false, 26, 122]
+  LAB_CLUSTER_DOMAIN   DNS domain of Services [${LAB_CLUSTER_DOMAIN:-cluster.local}]
+  LAB_EXTERNAL_NAME    the external host's container [${LAB_EXTERNAL_NAME:-${LAB_CLUSTER_NAME}-external}]
+  LAB_EXTERNAL_IPV4, LAB_EXTERNAL_IPV6
+                       its addresses [from docker inspect]
+  LAB_POD_MTU          expected pod MTU [Calico's /var/lib/calico/mtu, via the calico-node pod]
 EOF
 }
 
@@ -366,6 +376,7 @@ main() {
   check_ping
   check_services
   check_listen
+  check_dataplane
   finish
 }
 
