@@ -95,7 +95,7 @@ dataplane_load_cluster() {
 # check_block_affinities: every node holds a confirmed block of each pool's
 # block size, as the lab's "Block Allocation" section shows.
 check_block_affinities() {
-  local out node cidr state v4 v6
+  local out node n cidr state v4 v6
   local investigate="kubectl get blockaffinities.crd.projectcalico.org -o custom-columns=NODE:.spec.node,CIDR:.spec.cidr,STATE:.spec.state"
   if ! out=$(kubectl get blockaffinities.crd.projectcalico.org -o jsonpath="$(in_list "$Q_BLOCK_AFFINITY")" 2>&1); then
     fail "block affinities are listed ($(brief "$out"))" "$investigate"
@@ -285,10 +285,8 @@ check_egress_both() {
 # which the CNI plugin reads when its config says mtu 0), read through the
 # calico-node pod there.
 calico_mtu() {
-  local node=$1 pod
-  pod=$(kubectl get pods -n "$LAB_CALICO_NAMESPACE" -l k8s-app=calico-node --field-selector "spec.nodeName=${node}" \
-    -o jsonpath='{.items[0].metadata.name}' 2>&1) || { printf '%s' "$pod"; return 1; }
-  [[ -n "$pod" ]] || { printf 'no calico-node pod on %s' "$node"; return 1; }
+  local pod
+  pod=$(calico_node_pod "$1") || { printf '%s' "$pod"; return 1; }
   kubectl exec -n "$LAB_CALICO_NAMESPACE" "$pod" -c calico-node -- cat /var/lib/calico/mtu 2>&1
 }
 
@@ -331,7 +329,7 @@ check_mtu_ping() {
   fi
   peer=${DP_POD_V6[$PEER_POD]:-$PEER_IPV6}
   fit=$((mtu - ICMP6_OVERHEAD)) big=$((mtu - ICMP6_OVERHEAD + 1))
-  local cmd_fit=(ping -6 -M do -s "$fit" -c 1 -W 2 "$peer") cmd_big=(ping -6 -M do -s "$big" -c 1 -W 2 "$peer")
+  local cmd_fit=(ping -6 -M "do" -s "$fit" -c 1 -W 2 "$peer") cmd_big=(ping -6 -M "do" -s "$big" -c 1 -W 2 "$peer")
   out_fit=$(pod_exec "$CLIENT_POD" "${cmd_fit[@]}") || rc_fit=$?
   out_big=$(pod_exec "$CLIENT_POD" "${cmd_big[@]}") || rc_big=$?
   if ((rc_fit == 0 && rc_big != 0)); then
@@ -345,12 +343,58 @@ check_mtu_ping() {
   fi
 }
 
+# --- VXLAN tunnel endpoints -----------------------------------------------------------------
+
+# calico_node_pod NODE: the calico-node pod on NODE (its network is the node's).
+calico_node_pod() {
+  local pod
+  pod=$(kubectl get pods -n "$LAB_CALICO_NAMESPACE" -l k8s-app=calico-node --field-selector "spec.nodeName=${1}" \
+    -o jsonpath='{.items[0].metadata.name}' 2>&1) || { printf '%s' "$pod"; return 1; }
+  [[ -n "$pod" ]] || { printf 'no calico-node pod on %s' "$1"; return 1; }
+  printf '%s' "$pod"
+}
+
+# vxlan_local DETAILS: the "local" address of `ip -d link show` output of a VXLAN device.
+vxlan_local() { sed -n 's/.*vxlan id [0-9]* local \([^ ]*\).*/\1/p' <<<"$1" | head -n 1; }
+
+# check_tunnel_endpoints: on the client pod's node, vxlan.calico is bound to
+# the node's IPv4 address and vxlan-v6.calico to its IPv6 address: IPv6 pod
+# traffic rides IPv6 between the nodes, not IPv4 as the lab's README says.
+check_tunnel_endpoints() {
+  local node pod dev want family out local_addr
+  if [[ -z "$CLIENT_POD" ]]; then
+    skip "VXLAN tunnel endpoints: no Running pod to pick a node by"
+    return 0
+  fi
+  node=${DP_POD_NODE[$CLIENT_POD]:-}
+  if ! pod=$(calico_node_pod "$node"); then
+    fail "VXLAN tunnel endpoints on ${node}: $(brief "$pod")" "kubectl get pods -n ${LAB_CALICO_NAMESPACE} -l k8s-app=calico-node -o wide"
+    return 0
+  fi
+  for family in IPv4 IPv6; do
+    if [[ "$family" == IPv4 ]]; then dev=vxlan.calico want=${DP_NODE_V4[$node]:-}; else dev=vxlan-v6.calico want=${DP_NODE_V6[$node]:-}; fi
+    local cmd="kubectl exec -n ${LAB_CALICO_NAMESPACE} ${pod} -c calico-node -- ip -d link show ${dev}"
+    if ! out=$(kubectl exec -n "$LAB_CALICO_NAMESPACE" "$pod" -c calico-node -- ip -d link show "$dev" 2>&1); then
+      fail "${dev} exists on ${node}: $(brief "$out")" "${cmd}; kubectl get ippools.crd.projectcalico.org -o wide"
+      continue
+    fi
+    local_addr=$(vxlan_local "$out")
+    if [[ -n "$want" && "$local_addr" == "$want" ]]; then
+      pass "${dev} on ${node} tunnels from the node's ${family} address ${local_addr}"
+    else
+      fail "${dev} on ${node} tunnels from the node's ${family} address ${want:-unknown}: its local address is ${local_addr:-none}" \
+        "${cmd}; kubectl get node ${node} -o jsonpath='{.status.addresses}'"
+    fi
+  done
+}
+
 # --- entry point --------------------------------------------------------------------------
 
 check_dataplane() {
   dataplane_resolve_expectations
   dataplane_load_cluster
   check_block_affinities
+  check_tunnel_endpoints
   check_pod_http IPv4
   check_pod_http IPv6
   check_dns "$LAB_SVC_DUAL_STACK" 1
