@@ -14,6 +14,8 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_PROJECT_DIR=${LAB_PROJECT_DIR:-$SCRIPT_DIR}
 # shellcheck source=scripts/lib/common.sh
 source "$SCRIPT_DIR/scripts/lib/common.sh"
+# shellcheck source=scripts/lib/external-host.sh
+source "$SCRIPT_DIR/scripts/lib/external-host.sh"
 
 CALICO_VERSION=v3.28.5
 LAB_TIGERA_OPERATOR_MANIFEST=${LAB_TIGERA_OPERATOR_MANIFEST:-https://raw.githubusercontent.com/projectcalico/calico/${CALICO_VERSION}/manifests/tigera-operator.yaml}
@@ -83,6 +85,8 @@ Environment (current value in brackets):
   LAB_VERIFY_ATTEMPTS           verify runs before giving up [${LAB_VERIFY_ATTEMPTS}]
   LAB_VERIFY_RETRY_DELAY        seconds between verify runs [${LAB_VERIFY_RETRY_DELAY}]
   KIND_EXPERIMENTAL_DOCKER_NETWORK  docker network kind uses [${KIND_EXPERIMENTAL_DOCKER_NETWORK:-kind}]
+  LAB_EXTERNAL_NAME             container outside the cluster for the egress checks [${LAB_CLUSTER_NAME}-external]
+  LAB_EXTERNAL_IMAGE            its image [the DaemonSet's image in dist/]
 verify.sh's variables (LAB_NAMESPACE, LAB_IPV4_POOL_CIDR, ...) apply too: ./verify.sh --help.
 EOF
 }
@@ -417,6 +421,7 @@ main() {
   step_done
   step 7
   wait_workload
+  external_host_start # the egress checks' target outside the cluster
   step_done
   step 8
   run_verify

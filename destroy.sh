@@ -12,6 +12,8 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_PROJECT_DIR=${LAB_PROJECT_DIR:-$SCRIPT_DIR}
 # shellcheck source=scripts/lib/common.sh
 source "$SCRIPT_DIR/scripts/lib/common.sh"
+# shellcheck source=scripts/lib/external-host.sh
+source "$SCRIPT_DIR/scripts/lib/external-host.sh"
 lab_init_defaults
 
 ASSUME_YES=false
@@ -20,7 +22,8 @@ usage() {
   cat <<EOF_USAGE
 Usage: ./destroy.sh [--yes] [--help]
 
-Deletes the kind cluster "${LAB_CLUSTER_NAME}" and ${LAB_KUBECONFIG}.
+Deletes the kind cluster "${LAB_CLUSTER_NAME}", its external host container
+${LAB_CLUSTER_NAME}-external, and ${LAB_KUBECONFIG}.
   -y, --yes   do not ask for confirmation (needed without a terminal)
 
 Environment (current value in brackets):
@@ -89,6 +92,7 @@ main() {
   have kind || die "kind not found on PATH" "install kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
   confirm
   delete_cluster
+  external_host_remove
   remove_kubeconfig
   info "Lab \"${LAB_CLUSTER_NAME}\" removed."
 }

@@ -67,7 +67,7 @@ Environment (current value in brackets; pools default to dist/'s IPPools):
                        [${DEFAULT_IPV6_POOL} ${DEFAULT_IPV6_POOL_CIDR} ${DEFAULT_IPV6_VXLAN_MODE} unless dist/ says otherwise]
 Data-path checks (block affinities, pod-to-pod HTTP, DNS, egress NAT, MTU):
   LAB_IPV4_NAT_OUTGOING, LAB_IPV6_NAT_OUTGOING, LAB_IPV4_BLOCK_SIZE, LAB_IPV6_BLOCK_SIZE
-                       [from dist/'s IPPools; Calico's defaults false, 26, 122]
+                       [from dist/'s IPPools; without dist/: true, true, 26, 122]
   LAB_CLUSTER_DOMAIN   DNS domain of Services [${LAB_CLUSTER_DOMAIN:-cluster.local}]
   LAB_EXTERNAL_NAME    the external host's container [${LAB_EXTERNAL_NAME:-${LAB_CLUSTER_NAME}-external}]
   LAB_EXTERNAL_IPV4, LAB_EXTERNAL_IPV6

@@ -45,7 +45,7 @@ setup() {
   assert_output --partial "[step 8/8] Verify the lab"
   assert_output --partial "waiting up to 2s for TigeraStatus calico to be Available"
   assert_output --partial "elapsed"
-  assert_output --partial '16 checks, 0 failed'
+  assert_output --partial '32 checks, 0 failed'
   assert [ -f "$PROJECT/ipv6-lab.kubeconfig" ]
 }
 

@@ -31,7 +31,7 @@ setup() {
   assert_line "PASS  curl Service multitool-dual-stack over IPv4: http://10.96.45.12:80/ -> HTTP 200"
   assert_line "PASS  curl Service multitool-ipv6-only over IPv6: http://[fd00:10:96::1234]:80/ -> HTTP 200"
   assert_line "PASS  nginx listens on IPv6 port 8080 in multitool-xp9c5 (:::8080)"
-  assert_line "16 checks, 0 failed"
+  assert_line "32 checks, 0 failed"
   # The checks the README does by hand, as the pods see them.
   assert_calls_in_order \
     "kubectl get ippools.crd.projectcalico.org default-ipv4-ippool -o jsonpath=" \
@@ -52,14 +52,14 @@ setup() {
   assert_line "      investigate: kubectl get pod -n default multitool-hmbcg -o jsonpath='{.status.phase} {.status.podIPs}'; kubectl describe pod -n default multitool-hmbcg"
   # The ping then goes to the next healthy pod on another node.
   assert_line --partial "PASS  IPv6 ping between pods on different nodes: multitool-xp9c5 -> multitool-csttt"
-  assert_line "16 checks, 1 failed"
+  assert_line "32 checks, 1 failed"
 }
 
 @test "verify: a pod IP outside its pool fails" {
   fixture pods.txt "multitool-xp9c5|ipv6-lab-control-plane|Running|10.244.0.5 fd00:10:244::5
 multitool-hmbcg|ipv6-lab-worker|Running|192.168.217.1 fd00:10:245::7"
   run "$VERIFY"
-  assert_failure 2
+  assert_failure 3 # both pods, and the HTTP check to the moved IPv6 address (no fixture answers it)
   assert_line --partial "FAIL  pod multitool-xp9c5 on ipv6-lab-control-plane is Running with one IPv4 and one IPv6 address from the pools: 10.244.0.5 outside 192.168.0.0/16"
   assert_line --partial "FAIL  pod multitool-hmbcg on ipv6-lab-worker is Running with one IPv4 and one IPv6 address from the pools: fd00:10:245::7 outside fd00:10:244::/48"
   # Both pods can still be used for the connectivity checks.
@@ -108,7 +108,7 @@ multitool-hmbcg|ipv6-lab-worker|Running|192.168.217.1 fd00:10:245::7"
   assert_line "      investigate: kubectl exec -n default multitool-xp9c5 -- netstat -tln; kubectl exec -n default multitool-xp9c5 -- nginx -T"
   assert_line "FAIL  curl Service multitool-dual-stack over IPv6: http://[fd00:10:96::abcd]:80/ -> curl: (7) Failed to connect to fd00:10:96::abcd port 80 after 0 ms: Couldn't connect to server 000command terminated with exit code 7"
   assert_line "PASS  curl Service multitool-dual-stack over IPv4: http://10.96.45.12:80/ -> HTTP 200"
-  assert_line "16 checks, 3 failed"
+  assert_line "32 checks, 3 failed"
 }
 
 @test "verify: an HTTP error from a Service fails even when curl exits 0" {
@@ -181,7 +181,7 @@ command terminated with exit code 1"
 @test "verify: expected pools come from dist/, and the environment overrides dist/" {
   sed -i 's|fd00:10:244::/48|fd00:10:250::/48|; s|vxlanMode: Always|vxlanMode: CrossSubnet|' "$PROJECT/dist/0000-calico.k8s.yaml"
   run "$VERIFY"
-  assert_failure 4 # the IPv6 pool, and each of the 3 pods' IPv6 addresses
+  assert_failure 7 # the IPv6 pool, each of the 3 pods' IPv6 addresses, and each node's IPv6 block
   assert_line --partial "want cidr fd00:10:250::/48, natOutgoing true, vxlanMode CrossSubnet"
   LAB_IPV6_POOL_CIDR=fd00:10:244::/48 LAB_IPV6_VXLAN_MODE=Always run "$VERIFY"
   assert_success

@@ -52,9 +52,9 @@ dataplane_resolve_expectations() {
   while IFS=$'\t' read -r cidr bs; do
     if is_ipv6 "$cidr"; then v6_bs=$bs; else v4_bs=$bs; fi
   done < <(dist_ippool_block_sizes "$LAB_DIST_DIR")
-  # Calico's IPPool defaults: natOutgoing false, blockSize 26 / 122.
-  LAB_IPV4_NAT_OUTGOING=${LAB_IPV4_NAT_OUTGOING:-${v4_nat:-false}}
-  LAB_IPV6_NAT_OUTGOING=${LAB_IPV6_NAT_OUTGOING:-${v6_nat:-false}}
+  # Without dist/: the lab README's pools (natOutgoing true) and Calico's block sizes.
+  LAB_IPV4_NAT_OUTGOING=${LAB_IPV4_NAT_OUTGOING:-${v4_nat:-true}}
+  LAB_IPV6_NAT_OUTGOING=${LAB_IPV6_NAT_OUTGOING:-${v6_nat:-true}}
   LAB_IPV4_BLOCK_SIZE=${LAB_IPV4_BLOCK_SIZE:-${v4_bs:-26}}
   LAB_IPV6_BLOCK_SIZE=${LAB_IPV6_BLOCK_SIZE:-${v6_bs:-122}}
   LAB_CLUSTER_DOMAIN=${LAB_CLUSTER_DOMAIN:-cluster.local}
