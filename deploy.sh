@@ -16,6 +16,8 @@ LAB_PROJECT_DIR=${LAB_PROJECT_DIR:-$SCRIPT_DIR}
 source "$SCRIPT_DIR/scripts/lib/common.sh"
 # shellcheck source=scripts/lib/external-host.sh
 source "$SCRIPT_DIR/scripts/lib/external-host.sh"
+# shellcheck source=scripts/lib/calicoctl.sh
+source "$SCRIPT_DIR/scripts/lib/calicoctl.sh"
 
 CALICO_VERSION=v3.28.5
 LAB_TIGERA_OPERATOR_MANIFEST=${LAB_TIGERA_OPERATOR_MANIFEST:-https://raw.githubusercontent.com/projectcalico/calico/${CALICO_VERSION}/manifests/tigera-operator.yaml}
@@ -85,6 +87,8 @@ Environment (current value in brackets):
   LAB_VERIFY_ATTEMPTS           verify runs before giving up [${LAB_VERIFY_ATTEMPTS}]
   LAB_VERIFY_RETRY_DELAY        seconds between verify runs [${LAB_VERIFY_RETRY_DELAY}]
   KIND_EXPERIMENTAL_DOCKER_NETWORK  docker network kind uses [${KIND_EXPERIMENTAL_DOCKER_NETWORK:-kind}]
+  LAB_CALICOCTL                 calicoctl to use instead of downloading one (air-gapped) [${LAB_CALICOCTL:-none: download v3.28.5 into .lab/bin}]
+  LAB_CALICOCTL_BASE_URL        where the calicoctl release and its SHA256SUMS are [${LAB_CALICOCTL_BASE_URL:-https://github.com/projectcalico/calico/releases/download/v3.28.5}]
   LAB_EXTERNAL_NAME             container outside the cluster for the egress checks [${LAB_CLUSTER_NAME}-external]
   LAB_EXTERNAL_IMAGE            its image [the DaemonSet's image in dist/]
 verify.sh's variables (LAB_NAMESPACE, LAB_IPV4_POOL_CIDR, ...) apply too: ./verify.sh --help.
@@ -431,6 +435,9 @@ main() {
   info "Lab \"${LAB_CLUSTER_NAME}\" is ready after $(fmt_duration "$SECONDS")."
   info "Use it:      export KUBECONFIG=${LAB_KUBECONFIG}"
   info "Re-check it: ./verify.sh      Remove it: ./destroy.sh"
+  info "Explain it:  ./explain.sh [--capture]"
+  info ""
+  calicoctl_provide || warn "calicoctl not provided; the lab, ./verify.sh and ./explain.sh work without it"
 }
 
 main "$@"

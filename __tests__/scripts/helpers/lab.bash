@@ -65,7 +65,7 @@ lab_setup() {
 
   STUB_BIN=$BATS_TEST_TMPDIR/bin
   mkdir -p "$STUB_BIN"
-  for v in docker kind kubectl npm; do ln -s "$BATS_TEST_DIRNAME/stubs/$v" "$STUB_BIN/$v"; done
+  for v in docker kind kubectl npm curl; do ln -s "$BATS_TEST_DIRNAME/stubs/$v" "$STUB_BIN/$v"; done
   export PATH=$STUB_BIN:$SYSBIN
 
   # Tiny bounds: a hung wait would show up as a slow test, not a stuck one.
