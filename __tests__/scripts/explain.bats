@@ -126,3 +126,11 @@ key() { printf '%s' "$*" | tr -c 'A-Za-z0-9._-' '_'; }
   assert_output --partial "Usage: ./explain.sh [--capture] [SOURCE_POD [PEER_POD]] [--help]"
   assert_output --partial "LAB_CAPTURE_IMAGE"
 }
+
+@test "explain: docs/explain.md shows the current output on the stubs" {
+  run "$EXPLAIN" --capture
+  assert_success
+  local documented
+  documented=$(awk '/^```text$/ { on = 1; next } on && /^```$/ { exit } on' "$REPO_ROOT/docs/explain.md")
+  assert_equal "$documented" "$output"
+}
