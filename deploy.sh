@@ -65,7 +65,8 @@ Usage: ./deploy.sh [--help]
 
 Creates the kind cluster "${LAB_CLUSTER_NAME}" from ${LAB_KIND_CONFIG},
 installs Calico ${CALICO_VERSION} through the tigera-operator, applies dist/*.k8s.yaml,
-waits for Calico and the ${LAB_DAEMONSET} DaemonSet, then runs ./verify.sh.
+waits for Calico and the ${LAB_DAEMONSET} DaemonSet, starts the external host for the
+egress checks, runs ./verify.sh, and provides calicoctl ${CALICO_VERSION} in .lab/bin.
 Runs again safely: an existing cluster is reused and converged.
 
 Environment (current value in brackets):

@@ -6,7 +6,8 @@
 #
 # One PASS/FAIL line per check; a FAIL line is followed by a command to
 # investigate with. Exit status: the number of failed checks (0 = healthy,
-# capped at 255). Needs only kubectl: no calicoctl, no jq.
+# capped at 255). Needs only kubectl: no calicoctl, no jq; the egress checks
+# find the external host with docker (or LAB_EXTERNAL_IPV4/LAB_EXTERNAL_IPV6).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -46,7 +47,9 @@ Usage: ./verify.sh [--help]
 Checks the lab "${LAB_CLUSTER_NAME}": nodes Ready with IPv4 and IPv6 InternalIPs; both
 IPPools; every ${LAB_POD_SELECTOR} pod Running with one IPv4 and one IPv6 IP in
 its pool; IPv6 ping between pods on different nodes; curl to the dual-stack
-Service over each family and to the IPv6-only Service; nginx listening on IPv6.
+Service over each family and to the IPv6-only Service; nginx listening on IPv6;
+the data path: block affinities, VXLAN tunnel endpoints, pod-to-pod HTTP, Service
+DNS (A/AAAA), egress NAT to an external host, pod MTU (docs/verify-checks.md).
 Exit status = number of failed checks.
 
 Environment (current value in brackets; pools default to dist/'s IPPools):
