@@ -92,6 +92,7 @@ Environment (current value in brackets):
   LAB_CALICOCTL_BASE_URL        where the calicoctl release and its SHA256SUMS are [${LAB_CALICOCTL_BASE_URL:-https://github.com/projectcalico/calico/releases/download/v3.28.5}]
   LAB_EXTERNAL_NAME             container outside the cluster for the egress checks [${LAB_CLUSTER_NAME}-external]
   LAB_EXTERNAL_IMAGE            its image [the DaemonSet's image in dist/]
+  LAB_EXTERNAL_TIMEOUT          seconds to pull that image on the host's Docker [${LAB_EXTERNAL_TIMEOUT:-300}]
 verify.sh's variables (LAB_NAMESPACE, LAB_IPV4_POOL_CIDR, ...) apply too: ./verify.sh --help.
 EOF
 }

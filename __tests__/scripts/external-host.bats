@@ -71,3 +71,21 @@ setup() {
   assert_success
   refute_call "docker rm"
 }
+
+@test "deploy pulls the external host's image when the host's Docker lacks it" {
+  rm "$EXT"
+  STUB_DOCKER_IMAGES=absent run "$REPO_ROOT/deploy.sh"
+  assert_success
+  assert_calls_in_order "docker image inspect" "docker pull " "docker run -d --name ipv6-lab-external"
+}
+
+@test "deploy fails in step 7 when the external host's image cannot be pulled, saying what to do" {
+  rm "$EXT"
+  STUB_DOCKER_IMAGES=absent STUB_DOCKER_PULL=fail run "$REPO_ROOT/deploy.sh"
+  assert_failure
+  assert_output --partial "lookup registry-1.docker.io: no such host"
+  assert_output --partial "failed (output above)"
+  assert_output --partial "fix: offline? set LAB_EXTERNAL_IMAGE to an image you have, with nginx in it"
+  assert_output --partial "step 7/8 failed"
+  refute_call "docker run -d"
+}
