@@ -305,7 +305,7 @@ capture_ipv6() {
   }
   CAPTURE_OUT=$(mktemp)
   local cmd=(docker run --rm --network "container:${src_node}" "$LAB_CAPTURE_IMAGE"
-    timeout "$LAB_CAPTURE_SECONDS" tcpdump -n -i eth0 -c 4 "ip6 and udp port 4789")
+    timeout "$LAB_CAPTURE_SECONDS" tcpdump -n -p -i eth0 -c 4 "ip6 and udp port 4789")
   say "   (${cmd[*]})"
   "${cmd[@]}" >"$CAPTURE_OUT" 2>&1 &
   pid=$!
