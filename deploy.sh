@@ -18,6 +18,10 @@ source "$SCRIPT_DIR/scripts/lib/common.sh"
 source "$SCRIPT_DIR/scripts/lib/cluster-drift.sh"
 # shellcheck source=scripts/lib/kubectl-skew.sh
 source "$SCRIPT_DIR/scripts/lib/kubectl-skew.sh"
+# shellcheck source=scripts/lib/external-host.sh
+source "$SCRIPT_DIR/scripts/lib/external-host.sh"
+# shellcheck source=scripts/lib/calicoctl.sh
+source "$SCRIPT_DIR/scripts/lib/calicoctl.sh"
 
 CALICO_VERSION=v3.28.5
 LAB_TIGERA_OPERATOR_MANIFEST=${LAB_TIGERA_OPERATOR_MANIFEST:-https://raw.githubusercontent.com/projectcalico/calico/${CALICO_VERSION}/manifests/tigera-operator.yaml}
@@ -73,7 +77,8 @@ Usage: ./deploy.sh [--help]
 
 Creates the kind cluster "${LAB_CLUSTER_NAME}" from ${LAB_KIND_CONFIG},
 installs Calico ${CALICO_VERSION} through the tigera-operator, applies ${LAB_DIST_DIR}/*.k8s.yaml,
-waits for Calico and the ${LAB_DAEMONSET} DaemonSet, then runs ./verify.sh.
+waits for Calico and the ${LAB_DAEMONSET} DaemonSet, starts the external host for the
+egress checks, runs ./verify.sh, and provides calicoctl ${CALICO_VERSION} in .lab/bin.
 Runs again safely: an existing cluster is reused and converged, after checking that its
 nodes, pod/service subnets and IPPools still match (else: ./destroy.sh --yes, then deploy).
 
@@ -100,6 +105,11 @@ Environment (current value in brackets):
   LAB_VERIFY_RETRY_DELAY        seconds between verify runs [${LAB_VERIFY_RETRY_DELAY}]
   KIND_EXPERIMENTAL_DOCKER_NETWORK  docker network kind uses [${KIND_EXPERIMENTAL_DOCKER_NETWORK:-kind}]
   KIND_EXPERIMENTAL_PROVIDER    only docker is supported [${KIND_EXPERIMENTAL_PROVIDER:-docker}]
+  LAB_CALICOCTL                 calicoctl to use instead of downloading one (air-gapped) [${LAB_CALICOCTL:-none: download v3.28.5 into .lab/bin}]
+  LAB_CALICOCTL_BASE_URL        where the calicoctl release and its SHA256SUMS are [${LAB_CALICOCTL_BASE_URL:-https://github.com/projectcalico/calico/releases/download/v3.28.5}]
+  LAB_EXTERNAL_NAME             container outside the cluster for the egress checks [${LAB_CLUSTER_NAME}-external]
+  LAB_EXTERNAL_IMAGE            its image [the DaemonSet's image in dist/]
+  LAB_EXTERNAL_TIMEOUT          seconds to pull that image on the host's Docker [${LAB_EXTERNAL_TIMEOUT:-300}]
 Preflight checks, image preloading and failure logs: docs/preflight.md.
 verify.sh's variables (LAB_NAMESPACE, LAB_IPV4_POOL_CIDR, ...) apply too: ./verify.sh --help.
 EOF
@@ -434,6 +444,7 @@ main() {
   step_done
   step 7
   wait_workload
+  external_host_start # the egress checks' target outside the cluster
   step_done
   step 8
   run_verify
@@ -443,6 +454,9 @@ main() {
   info "Lab \"${LAB_CLUSTER_NAME}\" is ready after $(fmt_duration "$SECONDS")."
   info "Use it:      export KUBECONFIG=${LAB_KUBECONFIG}"
   info "Re-check it: ./verify.sh      Remove it: ./destroy.sh"
+  info "Explain it:  ./explain.sh [--capture]"
+  info ""
+  calicoctl_provide || warn "calicoctl not provided; the lab, ./verify.sh and ./explain.sh work without it"
 }
 
 main "$@"

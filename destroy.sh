@@ -14,6 +14,8 @@ LAB_PROJECT_DIR=${LAB_PROJECT_DIR:-$SCRIPT_DIR}
 source "$SCRIPT_DIR/scripts/lib/common.sh"
 # shellcheck source=scripts/lib/cluster-drift.sh
 source "$SCRIPT_DIR/scripts/lib/cluster-drift.sh"
+# shellcheck source=scripts/lib/external-host.sh
+source "$SCRIPT_DIR/scripts/lib/external-host.sh"
 lab_init_defaults
 
 ASSUME_YES=false
@@ -22,7 +24,8 @@ usage() {
   cat <<EOF_USAGE
 Usage: ./destroy.sh [--yes] [--help]
 
-Deletes the kind cluster "${LAB_CLUSTER_NAME}" and ${LAB_KUBECONFIG}.
+Deletes the kind cluster "${LAB_CLUSTER_NAME}", its external host container
+${LAB_CLUSTER_NAME}-external, and ${LAB_KUBECONFIG}.
   -y, --yes   do not ask for confirmation (needed without a terminal)
 
 Environment (current value in brackets):
@@ -91,6 +94,7 @@ main() {
   have kind || die "kind not found on PATH" "install kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
   confirm
   delete_cluster
+  external_host_remove
   remove_kubeconfig
   info "Lab \"${LAB_CLUSTER_NAME}\" removed."
   note_other_clusters

@@ -6,7 +6,8 @@
 #
 # One PASS/FAIL line per check; a FAIL line is followed by a command to
 # investigate with. Exit status: the number of failed checks (0 = healthy,
-# capped at 255). Needs only kubectl: no calicoctl, no jq.
+# capped at 255). Needs only kubectl: no calicoctl, no jq; the egress checks
+# find the external host with docker (or LAB_EXTERNAL_IPV4/LAB_EXTERNAL_IPV6).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -17,6 +18,8 @@ source "$SCRIPT_DIR/scripts/lib/common.sh"
 source "$SCRIPT_DIR/scripts/lib/queries.sh"
 # shellcheck source=scripts/lib/kubectl-skew.sh
 source "$SCRIPT_DIR/scripts/lib/kubectl-skew.sh"
+# shellcheck source=scripts/lib/checks-dataplane.sh
+source "$SCRIPT_DIR/scripts/lib/checks-dataplane.sh"
 lab_init_defaults
 # verify.sh checks the cluster an exported KUBECONFIG names (LAB_KUBECONFIG wins).
 if [[ -z "$_LAB_ENV_KUBECONFIG" && -n "${KUBECONFIG:-}" ]]; then
@@ -41,7 +44,9 @@ Usage: ./verify.sh [--help]
 Checks the lab "${LAB_CLUSTER_NAME}": nodes Ready with IPv4 and IPv6 InternalIPs; both
 IPPools; every ${LAB_POD_SELECTOR} pod Running with one IPv4 and one IPv6 IP in
 its pool; IPv6 ping between pods on different nodes; curl to the dual-stack
-Service over each family and to the IPv6-only Service; nginx listening on IPv6.
+Service over each family and to the IPv6-only Service; nginx listening on IPv6;
+the data path: block affinities, VXLAN tunnel endpoints, pod-to-pod HTTP, Service
+DNS (A/AAAA), egress NAT to an external host, pod MTU (docs/verify-checks.md).
 Exit status = number of failed checks.
 
 Environment (current value in brackets; expectations from ${LAB_EXPECTATIONS_FROM}):
@@ -61,6 +66,12 @@ Environment (current value in brackets; expectations from ${LAB_EXPECTATIONS_FRO
                        [${LAB_IPV4_POOL} ${LAB_IPV4_POOL_CIDR} ${LAB_IPV4_VXLAN_MODE} ${LAB_IPV4_BLOCK_SIZE} ${LAB_IPV4_NAT_OUTGOING}]
   LAB_IPV6_POOL, LAB_IPV6_POOL_CIDR, LAB_IPV6_VXLAN_MODE, LAB_IPV6_BLOCK_SIZE, LAB_IPV6_NAT_OUTGOING
                        [${LAB_IPV6_POOL} ${LAB_IPV6_POOL_CIDR} ${LAB_IPV6_VXLAN_MODE} ${LAB_IPV6_BLOCK_SIZE} ${LAB_IPV6_NAT_OUTGOING}]
+Data-path checks (block affinities, pod-to-pod HTTP, DNS, egress NAT, MTU):
+  LAB_CLUSTER_DOMAIN   DNS domain of Services [${LAB_CLUSTER_DOMAIN:-cluster.local}]
+  LAB_EXTERNAL_NAME    the external host's container [${LAB_EXTERNAL_NAME:-${LAB_CLUSTER_NAME}-external}]
+  LAB_EXTERNAL_IPV4, LAB_EXTERNAL_IPV6
+                       its addresses [from docker inspect]
+  LAB_POD_MTU          expected pod MTU [Calico's /var/lib/calico/mtu, via the calico-node pod]
 EOF
 }
 
@@ -367,6 +378,7 @@ main() {
   check_ping
   check_services
   check_listen
+  check_dataplane
   finish
 }
 

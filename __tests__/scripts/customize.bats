@@ -110,7 +110,7 @@ row() {
   ipv6: { cidr: "fd00:abcd::/48", blockSize: 120 }' \
     "Expecting pools default-ipv4-ippool 192.168.0.0/16 (CrossSubnet) and default-ipv6-ippool fd00:abcd::/48 (Always)" \
     "PASS  IPPool default-ipv6-ippool: cidr fd00:abcd::/48, natOutgoing true, vxlanMode Always, blockSize 120" \
-    "IPv6 fd00:abcd:0000:a1f9:396e:2dd6:3f70:c3c8 from the pools"
+    "IPv6 fd00:abcd:0000:2893:e83c:c9a6:7f8b:bb81 from the pools"
 }
 
 @test "customize: natOutgoing: false" {

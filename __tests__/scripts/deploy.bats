@@ -35,7 +35,7 @@ setup() {
     "kubectl rollout status -n default daemonset/multitool --timeout=2s" \
     "kubectl get --raw=/readyz" \
     "kubectl get nodes -o jsonpath=" \
-    "kubectl exec -n default multitool-xp9c5 -- ping -6 -c 3 -W 2 fd00:10:244:6a81:e39d:1504:3117:bc82"
+    "kubectl exec -n default multitool-xp9c5 -- ping -6 -c 3 -W 2 fd00:10:244:1168:5560:68e4:6df7:2c41"
   grep -F 'tigerastatus/calico' "$STUB_LOG"
   grep -F 'tigerastatus/apiserver' "$STUB_LOG"
   refute_call "npm run synth"
@@ -45,7 +45,7 @@ setup() {
   assert_output --partial "[step 8/8] Verify the lab"
   assert_output --partial "waiting up to 2s for TigeraStatus calico to be Available"
   assert_output --partial "elapsed"
-  assert_output --partial '16 checks, 0 failed'
+  assert_output --partial '32 checks, 0 failed'
   assert [ -f "$PROJECT/ipv6-lab.kubeconfig" ]
 }
 

@@ -22,7 +22,7 @@ setup() {
   run ! ip_in_cidr 192.169.0.1 192.168.0.0/16
   run ! ip_in_cidr 10.96.45.12 192.168.0.0/16
   ip_in_cidr 10.0.0.1 0.0.0.0/0
-  ip_in_cidr fd00:10:244:a1f9:396e:2dd6:3f70:c3c8 fd00:10:244::/48
+  ip_in_cidr fd00:10:244:2893:e83c:c9a6:7f8b:bb81 fd00:10:244::/48
   run ! ip_in_cidr fd00:10:245::1 fd00:10:244::/48
   ip_in_cidr fd00:10:96::abcd fd00:10:96::/112
   run ! ip_in_cidr fd00:10:96::1:abcd fd00:10:96::/112

@@ -25,18 +25,18 @@ setup() {
   assert_line "PASS  node ipv6-lab-worker is Ready with IPv4 and IPv6 InternalIPs (172.18.0.3 fc00:f853:ccd:e793::3)"
   assert_line "PASS  IPPool default-ipv4-ippool: cidr 192.168.0.0/16, natOutgoing true, vxlanMode CrossSubnet, blockSize 26"
   assert_line "PASS  IPPool default-ipv6-ippool: cidr fd00:10:244::/48, natOutgoing true, vxlanMode Always, blockSize 122"
-  assert_line "PASS  pod multitool-csttt on ipv6-lab-worker2 is Running with IPv4 192.168.129.194 and IPv6 fd00:10:244:4c62:c4fa:dbc4:afce:81c2 from the pools"
-  assert_line --partial "PASS  IPv6 ping between pods on different nodes: multitool-xp9c5 -> multitool-hmbcg fd00:10:244:6a81:e39d:1504:3117:bc82"
+  assert_line "PASS  pod multitool-csttt on ipv6-lab-worker2 is Running with IPv4 192.168.98.1 and IPv6 fd00:10:244:d01c:d569:d420:c640:6201 from the pools"
+  assert_line --partial "PASS  IPv6 ping between pods on different nodes: multitool-xp9c5 -> multitool-hmbcg fd00:10:244:1168:5560:68e4:6df7:2c41"
   assert_line "PASS  curl Service multitool-dual-stack over IPv6: http://[fd00:10:96::abcd]:80/ -> HTTP 200"
   assert_line "PASS  curl Service multitool-dual-stack over IPv4: http://10.96.45.12:80/ -> HTTP 200"
   assert_line "PASS  curl Service multitool-ipv6-only over IPv6: http://[fd00:10:96::1234]:80/ -> HTTP 200"
   assert_line "PASS  nginx listens on IPv6 port 8080 in multitool-xp9c5 (:::8080)"
-  assert_line "16 checks, 0 failed"
+  assert_line "32 checks, 0 failed"
   # The checks the README does by hand, as the pods see them.
   assert_calls_in_order \
     "kubectl get ippools.crd.projectcalico.org default-ipv4-ippool -o jsonpath=" \
     "kubectl get pods -n default -l app=multitool -o jsonpath=" \
-    "kubectl exec -n default multitool-xp9c5 -- ping -6 -c 3 -W 2 fd00:10:244:6a81:e39d:1504:3117:bc82" \
+    "kubectl exec -n default multitool-xp9c5 -- ping -6 -c 3 -W 2 fd00:10:244:1168:5560:68e4:6df7:2c41" \
     "kubectl exec -n default multitool-xp9c5 -- curl -g -sS -o /dev/null -w %{http_code} --max-time 5 http://[fd00:10:96::abcd]:80/" \
     "kubectl exec -n default multitool-xp9c5 -- curl -g -sS -o /dev/null -w %{http_code} --max-time 5 http://10.96.45.12:80/" \
     "kubectl exec -n default multitool-xp9c5 -- curl -g -sS -o /dev/null -w %{http_code} --max-time 5 http://[fd00:10:96::1234]:80/" \
@@ -45,21 +45,21 @@ setup() {
 }
 
 @test "verify: a pod with only an IPv4 address fails, exit status 1, with a command to investigate" {
-  fixture pods.txt "$(sed 's/^\(multitool-hmbcg|.*|192.168.106.130\) .*/\1/' "$STUB_STATE/cluster/pods.txt")"
+  fixture pods.txt "$(sed 's/^\(multitool-hmbcg|.*|192.168.217.1\) .*/\1/' "$STUB_STATE/cluster/pods.txt")"
   run "$VERIFY"
   assert_failure 1
-  assert_line "FAIL  pod multitool-hmbcg on ipv6-lab-worker is Running with one IPv4 and one IPv6 address from the pools: 0 IPv6 addresses (pod IPs: 192.168.106.130)"
+  assert_line "FAIL  pod multitool-hmbcg on ipv6-lab-worker is Running with one IPv4 and one IPv6 address from the pools: 0 IPv6 addresses (pod IPs: 192.168.217.1)"
   assert_line "      investigate: kubectl get pod -n default multitool-hmbcg -o jsonpath='{.status.phase} {.status.podIPs}'; kubectl describe pod -n default multitool-hmbcg"
   # The ping then goes to the next healthy pod on another node.
   assert_line --partial "PASS  IPv6 ping between pods on different nodes: multitool-xp9c5 -> multitool-csttt"
-  assert_line "16 checks, 1 failed"
+  assert_line "32 checks, 1 failed"
 }
 
 @test "verify: a pod IP outside its pool fails" {
   fixture pods.txt "multitool-xp9c5|ipv6-lab-control-plane|Running|10.244.0.5 fd00:10:244::5
-multitool-hmbcg|ipv6-lab-worker|Running|192.168.106.130 fd00:10:245::7"
+multitool-hmbcg|ipv6-lab-worker|Running|192.168.217.1 fd00:10:245::7"
   run "$VERIFY"
-  assert_failure 2
+  assert_failure 3 # both pods, and the HTTP check to the moved IPv6 address (no fixture answers it)
   assert_line --partial "FAIL  pod multitool-xp9c5 on ipv6-lab-control-plane is Running with one IPv4 and one IPv6 address from the pools: 10.244.0.5 outside 192.168.0.0/16"
   assert_line --partial "FAIL  pod multitool-hmbcg on ipv6-lab-worker is Running with one IPv4 and one IPv6 address from the pools: fd00:10:245::7 outside fd00:10:244::/48"
   # Both pods can still be used for the connectivity checks.
@@ -108,7 +108,7 @@ multitool-hmbcg|ipv6-lab-worker|Running|192.168.106.130 fd00:10:245::7"
   assert_line "      investigate: kubectl exec -n default multitool-xp9c5 -- netstat -tln; kubectl exec -n default multitool-xp9c5 -- nginx -T"
   assert_line "FAIL  curl Service multitool-dual-stack over IPv6: http://[fd00:10:96::abcd]:80/ -> curl: (7) Failed to connect to fd00:10:96::abcd port 80 after 0 ms: Couldn't connect to server 000command terminated with exit code 7"
   assert_line "PASS  curl Service multitool-dual-stack over IPv4: http://10.96.45.12:80/ -> HTTP 200"
-  assert_line "16 checks, 3 failed"
+  assert_line "32 checks, 3 failed"
 }
 
 @test "verify: an HTTP error from a Service fails even when curl exits 0" {
@@ -153,16 +153,16 @@ multitool-hmbcg|ipv6-lab-worker|Running|192.168.106.130 fd00:10:245::7"
 }
 
 @test "verify: a failing cross-node IPv6 ping fails with the command to rerun" {
-  fixture exec-ping.txt "PING fd00:10:244:6a81:e39d:1504:3117:bc82 (fd00:10:244:6a81:e39d:1504:3117:bc82): 56 data bytes
+  fixture exec-ping.txt "PING fd00:10:244:1168:5560:68e4:6df7:2c41 (fd00:10:244:1168:5560:68e4:6df7:2c41): 56 data bytes
 
---- fd00:10:244:6a81:e39d:1504:3117:bc82 ping statistics ---
+--- fd00:10:244:1168:5560:68e4:6df7:2c41 ping statistics ---
 3 packets transmitted, 0 packets received, 100% packet loss
 command terminated with exit code 1"
   fixture exec-ping.rc 1
   run "$VERIFY"
   assert_failure 1
-  assert_line "FAIL  IPv6 ping between pods on different nodes: multitool-xp9c5 -> multitool-hmbcg fd00:10:244:6a81:e39d:1504:3117:bc82: 3 packets transmitted, 0 packets received, 100% packet loss"
-  assert_line "      investigate: kubectl exec -n default multitool-xp9c5 -- ping -6 -c 3 -W 2 fd00:10:244:6a81:e39d:1504:3117:bc82; kubectl get blockaffinities"
+  assert_line "FAIL  IPv6 ping between pods on different nodes: multitool-xp9c5 -> multitool-hmbcg fd00:10:244:1168:5560:68e4:6df7:2c41: 3 packets transmitted, 0 packets received, 100% packet loss"
+  assert_line "      investigate: kubectl exec -n default multitool-xp9c5 -- ping -6 -c 3 -W 2 fd00:10:244:1168:5560:68e4:6df7:2c41; kubectl get blockaffinities"
 }
 
 @test "verify: all pods on one node cannot prove cross-node IPv6 and fail" {
@@ -184,7 +184,7 @@ command terminated with exit code 1"
 @test "verify: expected pools come from dist/, and the environment overrides dist/" {
   sed -i 's|fd00:10:244::/48|fd00:10:250::/48|; s|vxlanMode: Always|vxlanMode: CrossSubnet|' "$PROJECT/dist/0000-calico.k8s.yaml"
   run "$VERIFY"
-  assert_failure 4 # the IPv6 pool, and each of the 3 pods' IPv6 addresses
+  assert_failure 7 # the IPv6 pool, each of the 3 pods' IPv6 addresses, and each node's IPv6 block
   assert_line --partial "want cidr fd00:10:250::/48, natOutgoing true, vxlanMode CrossSubnet, blockSize 122"
   LAB_IPV6_POOL_CIDR=fd00:10:244::/48 LAB_IPV6_VXLAN_MODE=Always run "$VERIFY"
   assert_success

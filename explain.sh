@@ -1,0 +1,349 @@
+#!/usr/bin/env bash
+# explain.sh: show, from the live cluster, how a packet travels between two
+# pods on different nodes, one screen per IP family, in plain words.
+#
+# Usage: ./explain.sh [--capture] [SOURCE_POD [PEER_POD]] [--help]
+#
+# Reads the nodes' own tables through `docker exec` (kind nodes are Docker
+# containers): the VXLAN devices and their local addresses, the route to the
+# peer's block, the neighbour and FDB entries that map the peer's tunnel MAC
+# to the peer node. --capture also records an IPv6 pod ping on the source
+# node's underlay with tcpdump from a throwaway container in the node's
+# network namespace (the kind node image has no tcpdump).
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LAB_PROJECT_DIR=${LAB_PROJECT_DIR:-$SCRIPT_DIR}
+# shellcheck source=scripts/lib/common.sh
+source "$SCRIPT_DIR/scripts/lib/common.sh"
+# shellcheck source=scripts/lib/queries.sh
+source "$SCRIPT_DIR/scripts/lib/queries.sh"
+# shellcheck source=scripts/lib/external-host.sh
+source "$SCRIPT_DIR/scripts/lib/external-host.sh"
+lab_init_defaults
+
+LAB_CAPTURE_IMAGE=${LAB_CAPTURE_IMAGE:-$(dist_daemonset_image "$LAB_DIST_DIR")}
+LAB_CAPTURE_SECONDS=${LAB_CAPTURE_SECONDS:-15}
+LAB_CAPTURE_WARMUP=${LAB_CAPTURE_WARMUP:-2}
+
+CAPTURE=false
+SOURCE_POD=""
+PEER_POD=""
+CAPTURE_OUT=""
+declare -A NODE_V4=() NODE_V6=() POD_NODE=() POD_V4=() POD_V6=()
+
+usage() {
+  cat <<EOF
+Usage: ./explain.sh [--capture] [SOURCE_POD [PEER_POD]] [--help]
+
+Explains, from the live lab "${LAB_CLUSTER_NAME}", how IPv4 and IPv6 packets go from
+SOURCE_POD to PEER_POD (default: the first ${LAB_POD_SELECTOR} pod, and the first
+pod on another node): addresses, VXLAN devices, routes, neighbour and FDB
+entries, read from the nodes with docker exec.
+  --capture   also capture one IPv6 pod ping on the source node's eth0
+              (tcpdump in a throwaway ${LAB_CAPTURE_IMAGE:-multitool} container)
+
+Environment (current value in brackets):
+  LAB_KUBECONFIG       kubeconfig of the lab [${LAB_KUBECONFIG}]
+  LAB_NAMESPACE        namespace of the pods [${LAB_NAMESPACE}]
+  LAB_POD_SELECTOR     label selector of the pods [${LAB_POD_SELECTOR}]
+  LAB_CAPTURE_IMAGE    image with tcpdump for --capture [${LAB_CAPTURE_IMAGE}]
+  LAB_CAPTURE_SECONDS  longest a capture may run [${LAB_CAPTURE_SECONDS}]
+EOF
+}
+
+cleanup() {
+  local rc=$?
+  [[ -z "$CAPTURE_OUT" ]] || rm -f "$CAPTURE_OUT"
+  ((rc == 0)) || err "explain.sh stopped (exit ${rc}); ./verify.sh checks the same path step by step"
+}
+
+parse_args() {
+  while (($# > 0)); do
+    case "$1" in
+      --capture) CAPTURE=true ;;
+      -h | --help)
+        usage
+        exit 0
+        ;;
+      -*)
+        usage >&2
+        die "unknown option: $1"
+        ;;
+      *)
+        if [[ -z "$SOURCE_POD" ]]; then SOURCE_POD=$1; elif [[ -z "$PEER_POD" ]]; then PEER_POD=$1; else
+          usage >&2
+          die "too many arguments: $1"
+        fi
+        ;;
+    esac
+    shift
+  done
+}
+
+# --- the cluster's view ------------------------------------------------------------
+
+split_ips() {
+  local ip
+  V4="" V6=""
+  for ip in $1; do
+    if is_ipv6 "$ip"; then V6=${V6:-$ip}; else V4=${V4:-$ip}; fi
+  done
+}
+
+load_cluster() {
+  have kubectl || die "kubectl not found on PATH" "install kubectl: https://kubernetes.io/docs/tasks/tools/"
+  have docker || die "docker not found on PATH; explain reads the kind nodes with docker exec" "install Docker, or run it where the lab's Docker daemon is"
+  [[ -r "$LAB_KUBECONFIG" ]] || die "kubeconfig ${LAB_KUBECONFIG} not found" "./deploy.sh (or set LAB_KUBECONFIG)"
+  export KUBECONFIG=$LAB_KUBECONFIG
+  local out name ips node phase
+  out=$(kubectl get nodes -o jsonpath="$(in_list "$Q_NODE")" 2>&1) || die "cannot list nodes: ${out}" "./verify.sh"
+  while IFS='|' read -r name _ ips; do
+    [[ -n "$name" ]] || continue
+    split_ips "$ips"
+    NODE_V4[$name]=$V4 NODE_V6[$name]=$V6
+  done <<<"$out"
+  out=$(kubectl get pods -n "$LAB_NAMESPACE" -l "$LAB_POD_SELECTOR" -o jsonpath="$(in_list "$Q_POD")" 2>&1) ||
+    die "cannot list pods -l ${LAB_POD_SELECTOR}: ${out}" "./verify.sh"
+  local first=""
+  while IFS='|' read -r name node phase ips; do
+    [[ -n "$name" && "$phase" == Running ]] || continue
+    split_ips "$ips"
+    POD_NODE[$name]=$node POD_V4[$name]=$V4 POD_V6[$name]=$V6
+    first=${first:-$name}
+  done <<<"$out"
+  SOURCE_POD=${SOURCE_POD:-$first}
+  [[ -n "$SOURCE_POD" && -n "${POD_NODE[$SOURCE_POD]:-}" ]] ||
+    die "no Running pod ${SOURCE_POD:-with -l ${LAB_POD_SELECTOR}} in namespace ${LAB_NAMESPACE}" "kubectl get pods -n ${LAB_NAMESPACE} -o wide"
+  if [[ -z "$PEER_POD" ]]; then
+    while IFS='|' read -r name node phase ips; do
+      if [[ -n "${POD_NODE[$name]:-}" && "$node" != "${POD_NODE[$SOURCE_POD]}" ]]; then
+        PEER_POD=$name
+        break
+      fi
+    done <<<"$out"
+  fi
+  [[ -n "$PEER_POD" && -n "${POD_NODE[$PEER_POD]:-}" ]] ||
+    die "no Running pod ${PEER_POD:-on a node other than ${POD_NODE[$SOURCE_POD]}}" "kubectl get pods -n ${LAB_NAMESPACE} -o wide"
+  [[ "${POD_NODE[$PEER_POD]}" != "${POD_NODE[$SOURCE_POD]}" ]] ||
+    die "${SOURCE_POD} and ${PEER_POD} are both on ${POD_NODE[$SOURCE_POD]}: pick pods on two nodes"
+}
+
+# on_node NODE CMD...: CMD inside the kind node container.
+on_node() {
+  local node=$1 out
+  shift
+  if ! out=$(docker exec "$node" "$@" 2>&1); then
+    die "docker exec ${node} $* failed: ${out}" "docker ps --filter name=${node}   (is ${node} a kind node container of this Docker daemon?)"
+  fi
+  printf '%s\n' "$out"
+}
+
+# --- reading the tables ------------------------------------------------------------------
+
+# route_for IP ROUTES: the most specific route line whose prefix holds IP.
+route_for() {
+  local ip=$1 line prefix bits best="" best_bits=-1
+  while IFS= read -r line; do
+    prefix=${line%% *}
+    case "$prefix" in blackhole | unreachable | prohibit | default | local | broadcast) continue ;; esac
+    if [[ "$prefix" == */* ]]; then bits=${prefix#*/}; else
+      bits=32
+      is_ipv6 "$prefix" && bits=128
+      prefix="${prefix}/${bits}"
+    fi
+    if ip_in_cidr "$ip" "$prefix" && ((bits > best_bits)); then
+      best=$line best_bits=$bits
+    fi
+  done <<<"$2"
+  printf '%s' "$best"
+}
+
+# field LINE WORD: the word after WORD in LINE ("via", "dev", "lladdr", "dst", "local").
+field() { awk -v w="$2" '{ for (i = 1; i < NF; i++) if ($i == w) { print $(i + 1); exit } }' <<<"$1"; }
+
+say() { printf '%s\n' "$*"; }
+# note TEXT: the plain-words explanation under a table line.
+note() { printf '     -> %s\n' "$*"; }
+# more TEXT: a note's next line.
+more() { printf '        %s\n' "$*"; }
+show() { printf '     %s\n' "$@"; }
+
+# --- one screen per family ---------------------------------------------------------------
+
+explain_family() {
+  local family=$1 src_node dst_node src_ip dst_ip src_node_ip dst_node_ip dev route_cmd neigh_cmd
+  src_node=${POD_NODE[$SOURCE_POD]} dst_node=${POD_NODE[$PEER_POD]}
+  if [[ "$family" == IPv4 ]]; then
+    src_ip=${POD_V4[$SOURCE_POD]} dst_ip=${POD_V4[$PEER_POD]}
+    src_node_ip=${NODE_V4[$src_node]:-} dst_node_ip=${NODE_V4[$dst_node]:-}
+    dev=vxlan.calico route_cmd=(ip route) neigh_cmd=(ip neigh show dev vxlan.calico)
+  else
+    src_ip=${POD_V6[$SOURCE_POD]} dst_ip=${POD_V6[$PEER_POD]}
+    src_node_ip=${NODE_V6[$src_node]:-} dst_node_ip=${NODE_V6[$dst_node]:-}
+    dev=vxlan-v6.calico route_cmd=(ip -6 route) neigh_cmd=(ip -6 neigh show dev vxlan-v6.calico)
+  fi
+  say "==================== ${family}: ${SOURCE_POD} -> ${PEER_POD} ===================="
+  if [[ -z "$src_ip" || -z "$dst_ip" ]]; then
+    say "  One of the pods has no ${family} address (${src_ip:-none} -> ${dst_ip:-none}): nothing to explain; ./verify.sh says why."
+    say ""
+    return 0
+  fi
+  say "Who is where (kubectl get pods,nodes -o wide)"
+  printf '     %-7s %-24s %-40s on %s (node IPv4 %s, IPv6 %s)\n' \
+    source "$SOURCE_POD" "$src_ip" "$src_node" "${NODE_V4[$src_node]:-none}" "${NODE_V6[$src_node]:-none}" \
+    peer "$PEER_POD" "$dst_ip" "$dst_node" "${NODE_V4[$dst_node]:-none}" "${NODE_V6[$dst_node]:-none}"
+  say ""
+
+  # 1. The tunnel device and the address its outer packets leave from.
+  local link local_addr vni port mtu
+  say "1. The ${family} tunnel device on ${src_node}   (docker exec ${src_node} ip -d link show ${dev})"
+  link=$(on_node "$src_node" ip -d link show "$dev")
+  local_addr=$(sed -n 's/.* local \([^ ]*\) .*/\1/p' <<<"$link" | head -n 1)
+  vni=$(sed -n 's/.*vxlan id \([0-9]*\).*/\1/p' <<<"$link" | head -n 1)
+  port=$(sed -n 's/.* dstport \([0-9]*\).*/\1/p' <<<"$link" | head -n 1)
+  mtu=$(sed -n 's/.* mtu \([0-9]*\) .*/\1/p' <<<"$link" | head -n 1)
+  show "${dev}: VXLAN id ${vni:-?}, UDP port ${port:-?}, MTU ${mtu:-?}, local ${local_addr:-?}"
+  if [[ "$local_addr" == "$src_node_ip" ]]; then
+    note "its outer packets leave from ${src_node}'s own ${family} address ${local_addr}."
+    if [[ "$family" == IPv6 ]]; then
+      note "so IPv6 pod traffic is carried in IPv6 between the nodes. The lab's README says the IPv6"
+      more "tunnel rides IPv4-only infrastructure; this live device shows it does not."
+    fi
+  else
+    note "MISMATCH: the ${family} tunnel is bound to ${local_addr:-nothing}, not to the node's ${family} address ${src_node_ip:-(none)}."
+    more "Calico takes the tunnel address from the node's InternalIP; check: kubectl get node ${src_node} -o wide"
+  fi
+  say ""
+
+  # 2. The route to the peer's block.
+  local routes route via rdev
+  say "2. ${src_node}'s route towards ${dst_ip}   (docker exec ${src_node} ${route_cmd[*]})"
+  routes=$(on_node "$src_node" "${route_cmd[@]}")
+  route=$(route_for "$dst_ip" "$routes")
+  if [[ -z "$route" ]]; then
+    show "(no route holds ${dst_ip})"
+    note "without a route the packet follows the default route and is lost: is calico-node Ready on ${dst_node}?"
+    say ""
+    return 0
+  fi
+  show "$route"
+  via=$(field "$route" via) rdev=$(field "$route" dev)
+  local block=${route%% *}
+  if [[ "$rdev" == "$dev" ]]; then
+    note "the peer pod's block ${block} is routed into ${dev}; next hop ${via}, the peer node's tunnel address."
+    if [[ "$family" == IPv4 ]]; then
+      more "vxlanMode CrossSubnet encapsulates only towards other subnets: ${dst_node} ${dst_node_ip} is on another one."
+    fi
+  elif [[ -n "$via" && "$via" == "$dst_node_ip" ]]; then
+    note "no tunnel: the block ${block} goes straight to ${dst_node} (${via}) over ${rdev}, unencapsulated."
+    more "that is vxlanMode CrossSubnet: both nodes share a subnet, so the underlay delivers pod addresses as they are."
+    say ""
+    explain_fdb_for "$family" "$dev" "$dst_node" "$dst_node_ip" "$src_node" "" "${neigh_cmd[@]}"
+    say ""
+    say "So: ${src_ip} -> ${rdev} of ${src_node} -> ${via} (${dst_node}) -> ${dst_ip}, no encapsulation"
+    say ""
+    return 0
+  else
+    note "the route leaves through ${rdev:-?} via ${via:-nothing}: not the VXLAN device and not the peer node (${dst_node_ip})."
+  fi
+  say ""
+  explain_fdb_for "$family" "$dev" "$dst_node" "$dst_node_ip" "$src_node" "$via" "${neigh_cmd[@]}"
+  say ""
+  say "So: ${src_ip} -> ${dev} on ${src_node} -> [outer ${family} ${local_addr} -> ${dst_node_ip}, UDP ${port:-4789}, VXLAN ${vni:-?}] -> ${dst_node} -> ${dst_ip}"
+  say ""
+}
+
+# explain_fdb_for FAMILY DEV PEER_NODE PEER_NODE_IP SRC_NODE NEXT_HOP NEIGH_CMD...:
+# steps 3 and 4: the next hop's MAC (neighbour table) and where frames to that
+# MAC go (FDB). Without NEXT_HOP (no tunnel used) it shows the peer's entry only.
+explain_fdb_for() {
+  local family=$1 dev=$2 dst_node=$3 dst_node_ip=$4 src_node=$5 via=$6
+  shift 6
+  local neigh fdb line mac dst entry
+  neigh=$(on_node "$src_node" "$@")
+  fdb=$(on_node "$src_node" bridge fdb show dev "$dev")
+  if [[ -z "$via" ]]; then
+    entry=$(awk -v d="$dst_node_ip" '$2 == "dst" && $3 == d' <<<"$fdb")
+    say "3. ${dev} still knows ${dst_node}   (docker exec ${src_node} bridge fdb show dev ${dev})"
+    show "${entry:-(no FDB entry for ${dst_node_ip})}"
+    note "Felix programs the tunnel to every node anyway; ${family} traffic to other subnets would use it."
+    return 0
+  fi
+  say "3. The next hop's MAC   (docker exec ${src_node} $*)"
+  line=$(awk -v h="$via" '$1 == h' <<<"$neigh")
+  show "${line:-(no neighbour entry for ${via})}"
+  mac=$(field "$line" lladdr)
+  if [[ -n "$mac" ]]; then
+    note "${via} is the peer's ${dev} with MAC ${mac}; PERMANENT: Felix wrote it, nothing is discovered."
+  else
+    note "no MAC for ${via}: the kernel cannot build the inner frame. Is calico-node running on ${dst_node}?"
+    return 0
+  fi
+  say ""
+  say "4. Where frames for ${mac} go   (docker exec ${src_node} bridge fdb show dev ${dev})"
+  line=$(awk -v m="$mac" '$1 == m' <<<"$fdb")
+  show "${line:-(no FDB entry for ${mac})}"
+  dst=$(field "$line" dst)
+  if [[ -n "$dst" && "$dst" == "$dst_node_ip" ]]; then
+    note "frames for ${mac} are wrapped in UDP and sent to ${dst}: ${dst_node}'s ${family} InternalIP."
+  else
+    note "MISMATCH: the FDB sends ${mac} to ${dst:-nowhere}, but ${dst_node}'s ${family} InternalIP is ${dst_node_ip:-none}."
+  fi
+}
+
+# --- capture ------------------------------------------------------------------------------
+
+capture_ipv6() {
+  local src_node=${POD_NODE[$SOURCE_POD]} dst_ip=${POD_V6[$PEER_POD]} pid waited=0 line
+  local src_node_ip=${NODE_V6[${POD_NODE[$SOURCE_POD]}]:-} dst_node_ip=${NODE_V6[${POD_NODE[$PEER_POD]}]:-}
+  say "==================== on the wire: an IPv6 ping ${SOURCE_POD} -> ${PEER_POD} ===================="
+  [[ -n "$LAB_CAPTURE_IMAGE" ]] || die "no image with tcpdump: set LAB_CAPTURE_IMAGE"
+  docker image inspect "$LAB_CAPTURE_IMAGE" >/dev/null 2>&1 || {
+    info "  docker pull ${LAB_CAPTURE_IMAGE} (once)"
+    docker pull "$LAB_CAPTURE_IMAGE" >/dev/null || die "docker pull ${LAB_CAPTURE_IMAGE} failed" "set LAB_CAPTURE_IMAGE to an image with tcpdump"
+  }
+  CAPTURE_OUT=$(mktemp)
+  local cmd=(docker run --rm --network "container:${src_node}" "$LAB_CAPTURE_IMAGE"
+    timeout "$LAB_CAPTURE_SECONDS" tcpdump -n -p -i eth0 -c 4 "ip6 and udp port 4789")
+  say "   (${cmd[*]})"
+  "${cmd[@]}" >"$CAPTURE_OUT" 2>&1 &
+  pid=$!
+  sleep "$LAB_CAPTURE_WARMUP"
+  kubectl exec -n "$LAB_NAMESPACE" "$SOURCE_POD" -- ping -6 -c 2 -W 2 "$dst_ip" >/dev/null 2>&1 || warn "the ping itself failed: ./verify.sh"
+  while kill -0 "$pid" 2>/dev/null && ((waited < LAB_CAPTURE_SECONDS + 5)); do
+    sleep 1
+    waited=$((waited + 1))
+  done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  sed 's/^/     /' "$CAPTURE_OUT"
+  line=$(grep -m1 -E "^[0-9:.]+ IP6 [0-9a-f:]+\.[0-9]+ > [0-9a-f:]+\.4789: VXLAN" "$CAPTURE_OUT" || true)
+  if [[ -z "$line" ]]; then
+    note "no IPv6 VXLAN packet seen on ${src_node}'s eth0 in ${LAB_CAPTURE_SECONDS}s."
+    return 0
+  fi
+  local outer_src outer_dst
+  outer_src=$(awk '{ print $3 }' <<<"$line") outer_dst=$(awk '{ print $5 }' <<<"$line")
+  outer_dst=${outer_dst%:}
+  outer_src=${outer_src%.*} outer_dst=${outer_dst%.*}
+  note "outer header: IPv6 ${outer_src} -> ${outer_dst}, UDP port 4789 (VXLAN); inner: the pods' own IPv6 packet."
+  if [[ "$outer_src" == "$src_node_ip" && "$outer_dst" == "$dst_node_ip" ]]; then
+    more "those are the two nodes' IPv6 InternalIPs: IPv6 pod traffic crosses the underlay as IPv6."
+  else
+    note "MISMATCH: expected ${src_node_ip} -> ${dst_node_ip} (the nodes' IPv6 InternalIPs)."
+  fi
+  say ""
+}
+
+main() {
+  parse_args "$@"
+  trap cleanup EXIT
+  load_cluster
+  explain_family IPv4
+  explain_family IPv6
+  [[ "$CAPTURE" != true ]] || capture_ipv6
+  say "Check all of it at once: ./verify.sh"
+}
+
+main "$@"

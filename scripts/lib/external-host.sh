@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The lab's "external" host: a plain container on kind's Docker network,
+# outside the cluster and its pools, serving dist/'s nginx config (which
+# answers with the client address it saw). Pods reach it over IPv4 and IPv6;
+# its answers show whether Calico's natOutgoing translated the pod address.
+#
+# Sourced by deploy.sh (start), destroy.sh (remove) and verify's data-path
+# checks (addresses). Callers run lab_init_defaults first.
+
+[[ -n "${_LAB_EXTERNAL_HOST_SH:-}" ]] && return 0
+_LAB_EXTERNAL_HOST_SH=1
+
+# external_host_defaults: the settings, each overridable from the environment.
+external_host_defaults() {
+  LAB_EXTERNAL_NAME=${LAB_EXTERNAL_NAME:-${LAB_CLUSTER_NAME}-external}
+  LAB_EXTERNAL_NETWORK=${LAB_EXTERNAL_NETWORK:-${KIND_EXPERIMENTAL_DOCKER_NETWORK:-kind}}
+  LAB_EXTERNAL_IMAGE=${LAB_EXTERNAL_IMAGE:-$(dist_daemonset_image "$LAB_DIST_DIR")}
+  LAB_EXTERNAL_IPV4=${LAB_EXTERNAL_IPV4:-}
+  LAB_EXTERNAL_IPV6=${LAB_EXTERNAL_IPV6:-}
+  LAB_EXTERNAL_TIMEOUT=${LAB_EXTERNAL_TIMEOUT:-300}
+}
+
+# external_host_pull: the image on the host's Docker (kind nodes have their
+# own copy in containerd), pulled within LAB_EXTERNAL_TIMEOUT seconds.
+external_host_pull() {
+  docker image inspect "$LAB_EXTERNAL_IMAGE" >/dev/null 2>&1 && return 0
+  local log pid deadline=$((SECONDS + LAB_EXTERNAL_TIMEOUT))
+  log=$(mktemp)
+  info "  docker pull ${LAB_EXTERNAL_IMAGE}   (up to ${LAB_EXTERNAL_TIMEOUT}s)"
+  docker pull "$LAB_EXTERNAL_IMAGE" >"$log" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then
+      kill "$pid" 2>/dev/null || true
+      rm -f "$log"
+      die "docker pull ${LAB_EXTERNAL_IMAGE} did not finish within ${LAB_EXTERNAL_TIMEOUT}s" \
+        "pull it by hand (docker pull ${LAB_EXTERNAL_IMAGE}) or raise LAB_EXTERNAL_TIMEOUT, then ./deploy.sh again"
+    fi
+    sleep 1
+  done
+  if ! wait "$pid"; then
+    tail -n 5 "$log" | sed 's/^/    /' >&2
+    rm -f "$log"
+    die "docker pull ${LAB_EXTERNAL_IMAGE} failed (output above)" "offline? set LAB_EXTERNAL_IMAGE to an image you have, with nginx in it"
+  fi
+  rm -f "$log"
+}
+
+# dist_daemonset_image DIR: the first container image of the DaemonSet in DIR.
+dist_daemonset_image() {
+  local files=("$1"/*.k8s.yaml)
+  [[ -e "${files[0]}" ]] || return 0
+  awk '
+    FNR == 1 || /^---/ { kind = "" }
+    /^kind:/ { kind = $2 }
+    kind == "DaemonSet" && /^[[:space:]]+(- )?image:/ { sub(/^.*image:[[:space:]]*/, ""); gsub(/["'\'']/, ""); print; exit }
+  ' "${files[@]}"
+}
+
+# dist_nginx_conf DIR: the nginx.conf of dist's ConfigMap (a block scalar).
+dist_nginx_conf() {
+  local files=("$1"/*.k8s.yaml)
+  [[ -e "${files[0]}" ]] || return 0
+  awk '
+    /^  nginx\.conf: \|/ { inside = 1; next }
+    inside && /^    / { sub(/^    /, ""); print; next }
+    inside && /^[[:space:]]*$/ { print ""; next }
+    inside { exit }
+  ' "${files[@]}"
+}
+
+# external_host_addresses: EXTERNAL_IPV4 and EXTERNAL_IPV6 from the
+# environment or `docker inspect`; false with EXTERNAL_ERROR set when the
+# container is not running.
+external_host_addresses() {
+  external_host_defaults
+  EXTERNAL_IPV4=$LAB_EXTERNAL_IPV4 EXTERNAL_IPV6=$LAB_EXTERNAL_IPV6 EXTERNAL_ERROR=""
+  [[ -z "$EXTERNAL_IPV4$EXTERNAL_IPV6" ]] || return 0
+  if ! have docker; then
+    EXTERNAL_ERROR="docker is not on PATH to look it up"
+    return 1
+  fi
+  local out running
+  if ! out=$(docker inspect --format "{{.State.Running}}|{{with index .NetworkSettings.Networks \"${LAB_EXTERNAL_NETWORK}\"}}{{.IPAddress}}|{{.GlobalIPv6Address}}{{end}}" "$LAB_EXTERNAL_NAME" 2>&1); then
+    EXTERNAL_ERROR=$(head -n 1 <<<"$out")
+    return 1
+  fi
+  IFS='|' read -r running EXTERNAL_IPV4 EXTERNAL_IPV6 <<<"$out"
+  if [[ "$running" != true ]]; then
+    EXTERNAL_ERROR="the container exists but is not running"
+    return 1
+  fi
+}
+
+# external_host_start: run the container, or keep the running one.
+external_host_start() {
+  external_host_defaults
+  [[ -n "$LAB_EXTERNAL_IMAGE" ]] || die "no DaemonSet image found in ${LAB_DIST_DIR} for the external host" \
+    "set LAB_EXTERNAL_IMAGE to the multitool image"
+  if external_host_addresses; then
+    info "  external host ${LAB_EXTERNAL_NAME}: running (${EXTERNAL_IPV4:-no IPv4} ${EXTERNAL_IPV6:-no IPv6})"
+    return 0
+  fi
+  docker rm -f "$LAB_EXTERNAL_NAME" >/dev/null 2>&1 || true
+  external_host_pull
+  local conf out
+  conf=$(dist_nginx_conf "$LAB_DIST_DIR")
+  [[ -n "$conf" ]] || die "no nginx.conf in ${LAB_DIST_DIR}'s ConfigMap for the external host" "npm run synth"
+  info "  docker run ${LAB_EXTERNAL_NAME} (${LAB_EXTERNAL_IMAGE}) on the Docker network ${LAB_EXTERNAL_NETWORK}"
+  # The config travels in an environment variable, not a bind mount, so a
+  # remote Docker daemon works too. /run/nginx: Alpine's default pid dir.
+  # shellcheck disable=SC2016 # $LAB_NGINX_CONF is expanded by the container's sh
+  if ! out=$(docker run -d --name "$LAB_EXTERNAL_NAME" --hostname "$LAB_EXTERNAL_NAME" \
+    --network "$LAB_EXTERNAL_NETWORK" --label "calico-ipv6-lab/cluster=${LAB_CLUSTER_NAME}" \
+    -e "LAB_NGINX_CONF=${conf}" --entrypoint sh "$LAB_EXTERNAL_IMAGE" \
+    -c 'mkdir -p /run/nginx && printf "%s\n" "$LAB_NGINX_CONF" >/tmp/nginx.conf && exec nginx -c /tmp/nginx.conf -g "daemon off;"' 2>&1); then
+    printf '%s\n' "$out" | tail -n 5 | sed 's/^/    /' >&2
+    die "could not start the external host ${LAB_EXTERNAL_NAME}" \
+      "docker run --rm ${LAB_EXTERNAL_IMAGE} true   (does the image pull?), then ./deploy.sh again"
+  fi
+  external_host_addresses || die "the external host ${LAB_EXTERNAL_NAME} did not stay up: ${EXTERNAL_ERROR}" \
+    "docker logs ${LAB_EXTERNAL_NAME}"
+  info "  external host ${LAB_EXTERNAL_NAME}: ${EXTERNAL_IPV4:-no IPv4} ${EXTERNAL_IPV6:-no IPv6}"
+}
+
+# external_host_remove: delete the container when it exists.
+external_host_remove() {
+  external_host_defaults
+  have docker || return 0
+  if docker inspect --format '{{.Name}}' "$LAB_EXTERNAL_NAME" >/dev/null 2>&1; then
+    docker rm -f "$LAB_EXTERNAL_NAME" >/dev/null || die "docker rm -f ${LAB_EXTERNAL_NAME} failed" "check 'docker info', then run ./destroy.sh again"
+    info "Removed the external host container ${LAB_EXTERNAL_NAME}"
+  fi
+}
