@@ -4,7 +4,7 @@ import * as path from 'path';
 const ROOT = path.join(__dirname, '..');
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 // Pages other branches of this change write; drop a name here once its page is in the tree.
-const WRITTEN_ELSEWHERE = ['docs/calico.md', 'docs/preflight.md', 'docs/explain.md', 'docs/customizing.md'];
+const WRITTEN_ELSEWHERE: string[] = [];
 
 describe('README.md', () => {
   // A landing page a newcomer reads to the end; depth lives in docs/.

@@ -1,0 +1,28 @@
+#!/usr/bin/env bats
+# The README's explain.sh excerpt is what explain.sh prints on the stub cluster
+# (which replays real Calico v3.28.5): a contiguous part of its output.
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+  load helpers/lab
+  lab_setup_file
+}
+
+setup() {
+  load helpers/lab
+  lab_setup
+  cluster_exists_already
+  echo "apiVersion: v1" >"$PROJECT/ipv6-lab.kubeconfig"
+  export LAB_CAPTURE_WARMUP=0
+}
+
+@test "readme: the explain.sh excerpt is part of explain.sh's output on the stubs" {
+  local excerpt
+  excerpt=$(awk '/^```text$/ { on = 1; next } on && /^```$/ { exit } on' "$REPO_ROOT/README.md")
+  [[ -n "$excerpt" ]] || fail "README.md has no \`\`\`text block"
+  run "$REPO_ROOT/explain.sh"
+  assert_success
+  [[ "$output" == *"$excerpt"* ]] || fail "README.md's explain excerpt is not in the output of ./explain.sh:
+$output"
+}
