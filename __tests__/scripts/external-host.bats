@@ -38,7 +38,7 @@ setup() {
   run "$REPO_ROOT/deploy.sh"
   assert_success
   assert_output --partial "external host ipv6-lab-external: running (172.18.0.5 fc00:f853:ccd:e793::5)"
-  refute_call "docker run"
+  refute_call "docker run -d"
 }
 
 @test "deploy replaces a stopped external host" {
@@ -74,14 +74,16 @@ setup() {
 
 @test "deploy pulls the external host's image when the host's Docker lacks it" {
   rm "$EXT"
-  STUB_DOCKER_IMAGES=absent run "$REPO_ROOT/deploy.sh"
+  # Image preloading (step 4) would pull the same image first: off, the external host pulls it.
+  LAB_PRELOAD_IMAGES=false STUB_DOCKER_IMAGES=absent run "$REPO_ROOT/deploy.sh"
   assert_success
-  assert_calls_in_order "docker image inspect" "docker pull " "docker run -d --name ipv6-lab-external"
+  assert_calls_in_order "docker image inspect wbitt/network-multitool:alpine-extra" \
+    "docker pull wbitt/network-multitool:alpine-extra" "docker run -d --name ipv6-lab-external"
 }
 
 @test "deploy fails in step 7 when the external host's image cannot be pulled, saying what to do" {
   rm "$EXT"
-  STUB_DOCKER_IMAGES=absent STUB_DOCKER_PULL=fail run "$REPO_ROOT/deploy.sh"
+  LAB_PRELOAD_IMAGES=false STUB_DOCKER_IMAGES=absent STUB_DOCKER_PULL=fail run "$REPO_ROOT/deploy.sh"
   assert_failure
   assert_output --partial "lookup registry-1.docker.io: no such host"
   assert_output --partial "failed (output above)"

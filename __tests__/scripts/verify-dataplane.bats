@@ -66,8 +66,11 @@ key() { printf '%s' "$*" | tr -c 'A-Za-z0-9._-' '_'; }
 
 @test "dataplane: a block of the wrong size fails; the block sizes come from dist/" {
   sed -i 's/^  blockSize: 26$/  blockSize: 28/' "$PROJECT/dist/0000-calico.k8s.yaml"
+  # The pool says /28 as dist/ does (its check passes), but the nodes still hold /26 blocks.
+  sed -i 's/|26$/|28/' "$CL/ippool-default-ipv4-ippool.txt"
   run "$VERIFY"
   assert_failure 3
+  assert_line "PASS  IPPool default-ipv4-ippool: cidr 192.168.0.0/16, natOutgoing true, vxlanMode CrossSubnet, blockSize 28"
   assert_line --partial "FAIL  node ipv6-lab-control-plane holds a confirmed /28 block of 192.168.0.0/16"
 }
 
@@ -146,15 +149,20 @@ key() { printf '%s' "$*" | tr -c 'A-Za-z0-9._-' '_'; }
     echo "curl: (28) Connection timed out after 5001 milliseconds" >"$CL/http/curl_$(key "$f").txt"
     echo 28 >"$CL/http/curl_$(key "$f").txt.rc"
   done
-  # The pool checks still expect natOutgoing true (helper "truth" reads it from dist/): not this test's subject.
+  # The cluster's pools as dist/ says: natOutgoing false.
+  sed -i 's/|true|/|false|/' "$CL"/ippool-*.txt
   run "$VERIFY"
+  assert_success
+  assert_line "PASS  IPPool default-ipv4-ippool: cidr 192.168.0.0/16, natOutgoing false, vxlanMode CrossSubnet, blockSize 26"
   assert_line "PASS  egress over IPv4 to the external host ipv6-lab-external http://172.18.0.5:8080/ gets no answer, as expected: natOutgoing is false, so the host sees pod 192.168.40.129 and has no route back to the pool (curl: (28) Connection timed out after 5001 milliseconds)"
   assert_line --partial "PASS  egress over IPv6 to the external host ipv6-lab-external http://[fc00:f853:ccd:e793::5]:8080/ gets no answer, as expected: natOutgoing is false"
 }
 
 @test "dataplane: natOutgoing false but the node's address reaches the external host fails" {
+  sed -i 's/|true|/|false|/' "$CL/ippool-default-ipv4-ippool.txt"
   run env LAB_IPV4_NAT_OUTGOING=false "$VERIFY"
   assert_failure 1
+  assert_line "PASS  IPPool default-ipv4-ippool: cidr 192.168.0.0/16, natOutgoing false, vxlanMode CrossSubnet, blockSize 26"
   assert_line "FAIL  egress over IPv4 to the external host ipv6-lab-external http://172.18.0.5:8080/: seen from 172.18.0.2, but natOutgoing is false: something else translates the pod address 192.168.40.129"
 }
 

@@ -34,16 +34,6 @@ calicoctl_asset() {
   printf 'calicoctl-%s-%s' "$os" "$arch"
 }
 
-sha256_of() {
-  if have sha256sum; then
-    sha256sum "$1" | awk '{ print $1 }'
-  elif have shasum; then
-    shasum -a 256 "$1" | awk '{ print $1 }'
-  else
-    return 1
-  fi
-}
-
 # calicoctl_path: the calicoctl verify and the user can run, or nothing.
 calicoctl_path() {
   calicoctl_defaults

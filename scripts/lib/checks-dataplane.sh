@@ -19,44 +19,10 @@ Q_BLOCK_AFFINITY='{.spec.node}{"|"}{.spec.cidr}{"|"}{.spec.state}{"\n"}'
 # Payload of an ICMPv6 echo that fills an MTU: IPv6 header 40 + ICMPv6 header 8.
 ICMP6_OVERHEAD=48
 
-# dist_ippool_block_sizes DIR: "cidr<TAB>blockSize" per IPPool in DIR/*.k8s.yaml
-# (the awk style of dist_ippools; the lead folds it into dist_ippools).
-dist_ippool_block_sizes() {
-  local files=("$1"/*.k8s.yaml)
-  [[ -e "${files[0]}" ]] || return 0
-  awk '
-    function unq(v) { sub(/[[:space:]]+#.*$/, "", v); gsub(/^["'\'']|["'\'']$/, "", v); return v }
-    function flush() {
-      if (kind == "IPPool" && cidr != "") print cidr "\t" bs
-      kind = cidr = bs = section = ""
-    }
-    FNR == 1 { flush() }
-    /^---/ { flush(); next }
-    /^[A-Za-z]/ { section = $1; sub(/:.*/, "", section) }
-    /^kind:/ { kind = unq($2) }
-    section == "spec" && /^  cidr:/ { cidr = unq($2) }
-    section == "spec" && /^  blockSize:/ { bs = unq($2) }
-    END { flush() }
-  ' "${files[@]}"
-}
-
-# dataplane_resolve_expectations: natOutgoing and blockSize per family
-# (environment, then dist/'s IPPools, then Calico's defaults), and the names
-# the checks use.
+# dataplane_resolve_expectations: the names the data-path checks use beyond
+# the pools' natOutgoing and blockSize, which lab_init_expectations
+# (common.sh) has set from the environment, dist/ or the lab's defaults.
 dataplane_resolve_expectations() {
-  local name cidr nat vxlan bs v4_nat="" v6_nat="" v4_bs="" v6_bs=""
-  while IFS=$'\t' read -r name cidr nat vxlan; do
-    [[ -n "$cidr" ]] || continue
-    if is_ipv6 "$cidr"; then v6_nat=$nat; else v4_nat=$nat; fi
-  done < <(dist_ippools "$LAB_DIST_DIR")
-  while IFS=$'\t' read -r cidr bs; do
-    if is_ipv6 "$cidr"; then v6_bs=$bs; else v4_bs=$bs; fi
-  done < <(dist_ippool_block_sizes "$LAB_DIST_DIR")
-  # Without dist/: the lab README's pools (natOutgoing true) and Calico's block sizes.
-  LAB_IPV4_NAT_OUTGOING=${LAB_IPV4_NAT_OUTGOING:-${v4_nat:-true}}
-  LAB_IPV6_NAT_OUTGOING=${LAB_IPV6_NAT_OUTGOING:-${v6_nat:-true}}
-  LAB_IPV4_BLOCK_SIZE=${LAB_IPV4_BLOCK_SIZE:-${v4_bs:-26}}
-  LAB_IPV6_BLOCK_SIZE=${LAB_IPV6_BLOCK_SIZE:-${v6_bs:-122}}
   LAB_CLUSTER_DOMAIN=${LAB_CLUSTER_DOMAIN:-cluster.local}
   LAB_CALICO_NAMESPACE=${LAB_CALICO_NAMESPACE:-calico-system}
   LAB_POD_MTU=${LAB_POD_MTU:-}

@@ -75,6 +75,18 @@ die() {
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# sha256_of FILE: the hex digest (sha256sum on Linux, shasum on macOS);
+# fails, saying nothing, when neither is installed: the caller names the fix.
+sha256_of() {
+  if have sha256sum; then
+    sha256sum "$1" | awk '{ print $1 }'
+  elif have shasum; then
+    shasum -a 256 "$1" | awk '{ print $1 }'
+  else
+    return 1
+  fi
+}
+
 # go_command: the Go toolchain to use: $GO, go on PATH, or the official
 # tarball's /usr/local/go/bin/go (not on PATH in every shell); nothing if none.
 go_command() {

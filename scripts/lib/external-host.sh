@@ -46,15 +46,9 @@ external_host_pull() {
   rm -f "$log"
 }
 
-# dist_daemonset_image DIR: the first container image of the DaemonSet in DIR.
+# dist_daemonset_image DIR: the first container image of the (first) DaemonSet in DIR.
 dist_daemonset_image() {
-  local files=("$1"/*.k8s.yaml)
-  [[ -e "${files[0]}" ]] || return 0
-  awk '
-    FNR == 1 || /^---/ { kind = "" }
-    /^kind:/ { kind = $2 }
-    kind == "DaemonSet" && /^[[:space:]]+(- )?image:/ { sub(/^.*image:[[:space:]]*/, ""); gsub(/["'\'']/, ""); print; exit }
-  ' "${files[@]}"
+  dist_objects "$1" DaemonSet spec.template.spec.containers.0.image | sed -n 1p
 }
 
 # dist_nginx_conf DIR: the nginx.conf of dist's ConfigMap (a block scalar).

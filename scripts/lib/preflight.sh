@@ -60,18 +60,6 @@ cidrs_overlap() {
   ip_in_cidr "${1%/*}" "$2" || ip_in_cidr "${2%/*}" "$1"
 }
 
-# sha256_of FILE: the hex digest (sha256sum on Linux, shasum on macOS).
-sha256_of() {
-  if have sha256sum; then
-    sha256sum "$1" | awk '{print $1}'
-  elif have shasum; then
-    shasum -a 256 "$1" | awk '{print $1}'
-  else
-    die "neither sha256sum nor shasum found: cannot check the tigera-operator manifest" \
-      "install coreutils (sha256sum), or perl's shasum"
-  fi
-}
-
 # --- before anything changes --------------------------------------------------------------
 
 # kind's podman and nerdctl providers are experimental and this lab's checks,
@@ -216,7 +204,9 @@ fetch_operator_manifest() {
       info "  tigera-operator manifest: ${file} (local file)"
       ;;
   esac
-  got=$(sha256_of "$file")
+  got=$(sha256_of "$file") ||
+    die "neither sha256sum nor shasum found: cannot check the tigera-operator manifest" \
+      "install coreutils (sha256sum), or perl's shasum"
   if [[ "$got" != "$LAB_TIGERA_OPERATOR_SHA256" ]]; then
     [[ "$file" == "$LAB_PROJECT_DIR/.lab/cache/"* ]] && mv -f "$file" "$file.rejected"
     die "the tigera-operator manifest's sha256 does not match: expected ${LAB_TIGERA_OPERATOR_SHA256}, got ${got} (${src}); nothing was applied" \
