@@ -58,8 +58,11 @@ key() { printf '%s' "$*" | tr -c 'A-Za-z0-9._-' '_'; }
   image=$(sed -n 's/^ *image: //p' "$PROJECT/dist/0001-multitool.k8s.yaml" | head -n 1)
   assert_calls_in_order \
     "docker image inspect ${image}" \
+    "docker pull ${image}" \
     "docker run --rm --network container:ipv6-lab-control-plane ${image} timeout 15 tcpdump -n -p -i eth0 -c 4 ip6 and udp port 4789" \
     "kubectl exec -n default multitool-xp9c5 -- ping -6 -c 2 -W 2 fd00:10:244:1168:5560:68e4:6df7:2c41"
+  # Not on the host yet (no deploy preloaded it): pulled once.
+  assert_line "  docker pull ${image} (once)"
   assert_line "     15:23:02.113262 IP6 fc00:f853:ccd:e793::2.44484 > fc00:f853:ccd:e793::3.4789: VXLAN, flags [I] (0x08), vni 4096"
   assert_line "     -> outer header: IPv6 fc00:f853:ccd:e793::2 -> fc00:f853:ccd:e793::3, UDP port 4789 (VXLAN); inner: the pods' own IPv6 packet."
   assert_line "        those are the two nodes' IPv6 InternalIPs: IPv6 pod traffic crosses the underlay as IPv6."
@@ -128,6 +131,8 @@ key() { printf '%s' "$*" | tr -c 'A-Za-z0-9._-' '_'; }
 }
 
 @test "explain: docs/explain.md shows the current output on the stubs" {
+  # As after ./deploy.sh, whose image preloading left the multitool image on the host.
+  export STUB_HOST_IMAGES=present
   run "$EXPLAIN" --capture
   assert_success
   local documented
