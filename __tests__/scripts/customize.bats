@@ -24,9 +24,6 @@ customize() {
   render_config "$PROJECT/lab.config.yaml" "$PROJECT/.lab/dist"
 }
 
-# key TEXT: the stubs' fixture file name for a command or URL.
-key() { printf '%s' "$*" | tr -c 'A-Za-z0-9._-' '_'; }
-
 # fixtures_rewrite FROM TO: FROM becomes TO in every fixture's text, and in
 # the file names that carry it (in key form: http/ answers are keyed by URL,
 # node/ and docker/ by name).
@@ -123,9 +120,7 @@ cluster_like_dist() {
   IFS='|' read -r _ ext4 ext6 <"$fx/docker/${name}-external.inspect"
   for family in "${unanswered[@]}"; do
     if [[ "$family" == IPv4 ]]; then url="http://${ext4}:${port}/"; else url="http://[${ext6}]:${port}/"; fi
-    # What curl prints when the SYN leaves but no reply can come back (measured, --max-time 5).
-    echo "curl: (28) Connection timed out after 5001 milliseconds" >"$fx/http/curl_$(key "$url").txt"
-    echo 28 >"$fx/http/curl_$(key "$url").txt.rc"
+    no_answer_from "$url"
   done
 
   # kubeadm stored the subnets kind gave it, and the cluster name.

@@ -21,8 +21,6 @@ setup() {
   export LAB_CAPTURE_WARMUP=0
 }
 
-key() { printf '%s' "$*" | tr -c 'A-Za-z0-9._-' '_'; }
-
 @test "explain: defaults: IPv4 goes direct (CrossSubnet), IPv6 through vxlan-v6.calico between the nodes' IPv6 addresses" {
   run "$EXPLAIN"
   assert_success

@@ -21,9 +21,6 @@ setup() {
   CL=$STUB_STATE/cluster
 }
 
-# key TEXT: the stubs' fixture file name for a command.
-key() { printf '%s' "$*" | tr -c 'A-Za-z0-9._-' '_'; }
-
 @test "dataplane: every check passes on the real v3.28.5 outputs" {
   run "$VERIFY"
   assert_success
@@ -143,12 +140,8 @@ key() { printf '%s' "$*" | tr -c 'A-Za-z0-9._-' '_'; }
 
 @test "dataplane: natOutgoing false in dist/: no answer from the external host is expected, and explained" {
   sed -i 's/^  natOutgoing: true$/  natOutgoing: false/' "$PROJECT/dist/0000-calico.k8s.yaml"
-  # What curl prints when the SYN leaves but no reply can come back (measured, --max-time 5).
-  local f
-  for f in "http://172.18.0.5:8080/" "http://[fc00:f853:ccd:e793::5]:8080/"; do
-    echo "curl: (28) Connection timed out after 5001 milliseconds" >"$CL/http/curl_$(key "$f").txt"
-    echo 28 >"$CL/http/curl_$(key "$f").txt.rc"
-  done
+  no_answer_from "http://172.18.0.5:8080/"
+  no_answer_from "http://[fc00:f853:ccd:e793::5]:8080/"
   # The cluster's pools as dist/ says: natOutgoing false.
   sed -i 's/|true|/|false|/' "$CL"/ippool-*.txt
   run "$VERIFY"

@@ -106,6 +106,19 @@ cluster_exists_already() { echo ipv6-lab >"$STUB_STATE/kind-clusters"; }
 # fixture NAME CONTENT: replace one replayed kubectl output.
 fixture() { printf '%s\n' "$2" >"$STUB_STATE/cluster/$1"; }
 
+# key TEXT: the file name under which the stubs keep the answer to a command
+# or URL (as the kubectl and docker stubs spell it).
+key() { printf '%s' "$*" | tr -c 'A-Za-z0-9._-' '_'; }
+
+# no_answer_from URL: a pod's curl of URL times out: what curl prints when the
+# SYN leaves but no reply can come back (measured, --max-time 5).
+no_answer_from() {
+  local f
+  f=$STUB_STATE/cluster/http/curl_$(key "$1").txt
+  echo "curl: (28) Connection timed out after 5001 milliseconds" >"$f"
+  echo 28 >"$f.rc"
+}
+
 calls() { cat "$STUB_LOG"; }
 
 # assert_calls_in_order PREFIX...: each PREFIX starts a line of the call log,
