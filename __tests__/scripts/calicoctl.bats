@@ -68,7 +68,7 @@ setup() {
   echo tampered >>"$STUB_CURL_DIR/$ASSET"
   run calicoctl_provide
   assert_failure
-  assert_output --partial "ERROR: calicoctl checksum mismatch for ${ASSET}: SHA256SUMS says ${SUM}, the download is "
+  assert_output --partial "WARNING: calicoctl checksum mismatch for ${ASSET}: SHA256SUMS says ${SUM}, the download is "
   assert [ ! -e "$BIN/calicoctl-v3.28.5" ]
   assert [ ! -e "$BIN/calicoctl" ]
 }
@@ -77,7 +77,7 @@ setup() {
   sed -i "/ ${ASSET}\$/d" "$STUB_CURL_DIR/SHA256SUMS"
   run calicoctl_provide
   assert_failure
-  assert_output --partial "ERROR: the release's SHA256SUMS has no checksum for ${ASSET}; refusing to install an unchecked calicoctl"
+  assert_output --partial "WARNING: the release's SHA256SUMS has no checksum for ${ASSET}; refusing to install an unchecked calicoctl"
   assert [ ! -e "$BIN/calicoctl-v3.28.5" ]
 }
 
@@ -85,7 +85,7 @@ setup() {
   rm "$STUB_CURL_DIR/SHA256SUMS"
   run calicoctl_provide
   assert_failure
-  assert_output --partial "ERROR: calicoctl download failed: curl: (22) The requested URL returned error: 404"
+  assert_output --partial "WARNING: calicoctl download failed: curl: (22) The requested URL returned error: 404"
   assert_output --partial "and set LAB_CALICOCTL=/path/to/it"
 }
 
@@ -103,7 +103,7 @@ setup() {
 @test "calicoctl fails if LAB_CALICOCTL is not executable" {
   LAB_CALICOCTL=$BATS_TEST_TMPDIR/missing run calicoctl_provide
   assert_failure
-  assert_output --partial "ERROR: LAB_CALICOCTL=${BATS_TEST_TMPDIR}/missing is not an executable file"
+  assert_output --partial "WARNING: LAB_CALICOCTL=${BATS_TEST_TMPDIR}/missing is not an executable file"
 }
 
 @test "deploy provides calicoctl at the end, and a failed download only warns" {

@@ -50,18 +50,18 @@ calicoctl_path() {
 calicoctl_download() {
   local asset tmp want got out target=$LAB_BIN_DIR/calicoctl-${LAB_CALICOCTL_VERSION}
   if ! asset=$(calicoctl_asset); then
-    err "no calicoctl release asset for $(uname -s)/$(uname -m); set LAB_CALICOCTL to a calicoctl ${LAB_CALICOCTL_VERSION} binary"
+    warn "no calicoctl release asset for $(uname -s)/$(uname -m); set LAB_CALICOCTL to a calicoctl ${LAB_CALICOCTL_VERSION} binary"
     return 1
   fi
   have curl || {
-    err "curl not found to download calicoctl; set LAB_CALICOCTL to a calicoctl ${LAB_CALICOCTL_VERSION} binary"
+    warn "curl not found to download calicoctl; set LAB_CALICOCTL to a calicoctl ${LAB_CALICOCTL_VERSION} binary"
     return 1
   }
   tmp=$(mktemp -d)
   info "  downloading ${LAB_CALICOCTL_BASE_URL}/${asset} and SHA256SUMS"
   if ! out=$(curl -fsSL --retry 2 -o "$tmp/SHA256SUMS" "${LAB_CALICOCTL_BASE_URL}/SHA256SUMS" 2>&1) ||
     ! out=$(curl -fsSL --retry 2 -o "$tmp/$asset" "${LAB_CALICOCTL_BASE_URL}/${asset}" 2>&1); then
-    err "calicoctl download failed: ${out}"
+    warn "calicoctl download failed: ${out}"
     printf '  fix: offline? download %s/%s elsewhere, check it against %s/SHA256SUMS, and set LAB_CALICOCTL=/path/to/it\n' \
       "$LAB_CALICOCTL_BASE_URL" "$asset" "$LAB_CALICOCTL_BASE_URL" >&2
     rm -rf "$tmp"
@@ -70,17 +70,17 @@ calicoctl_download() {
   # Lines are "<sha256>  <file>"; the file may carry a directory or sha256sum's binary-mode "*".
   want=$(awk -v a="$asset" '{ f = $2; sub(/^\*/, "", f); sub(/^.*\//, "", f) } f == a { print $1; exit }' "$tmp/SHA256SUMS")
   if [[ ! "$want" =~ ^[0-9a-f]{64}$ ]]; then
-    err "the release's SHA256SUMS has no checksum for ${asset}; refusing to install an unchecked calicoctl"
+    warn "the release's SHA256SUMS has no checksum for ${asset}; refusing to install an unchecked calicoctl"
     rm -rf "$tmp"
     return 1
   fi
   if ! got=$(sha256_of "$tmp/$asset"); then
-    err "neither sha256sum nor shasum found to check calicoctl; set LAB_CALICOCTL to a checked binary"
+    warn "neither sha256sum nor shasum found to check calicoctl; set LAB_CALICOCTL to a checked binary"
     rm -rf "$tmp"
     return 1
   fi
   if [[ "$got" != "$want" ]]; then
-    err "calicoctl checksum mismatch for ${asset}: SHA256SUMS says ${want}, the download is ${got}; not installed"
+    warn "calicoctl checksum mismatch for ${asset}: SHA256SUMS says ${want}, the download is ${got}; not installed"
     rm -rf "$tmp"
     return 1
   fi
@@ -97,7 +97,7 @@ calicoctl_provide() {
   local bin
   if [[ -n "$LAB_CALICOCTL" ]]; then
     if [[ ! -x "$LAB_CALICOCTL" ]]; then
-      err "LAB_CALICOCTL=${LAB_CALICOCTL} is not an executable file"
+      warn "LAB_CALICOCTL=${LAB_CALICOCTL} is not an executable file"
       return 1
     fi
     info "  calicoctl: ${LAB_CALICOCTL} (LAB_CALICOCTL)"
