@@ -26,3 +26,13 @@ setup() {
   [[ "$output" == *"$excerpt"* ]] || fail "README.md's explain excerpt is not in the output of ./explain.sh:
 $output"
 }
+
+@test "docs: docs/scripts.md's sample of ./verify.sh is its output on the stubs" {
+  local documented
+  documented=$(awk '/^```text$/ { on = 1; next } on && /^```$/ { exit } on' "$REPO_ROOT/docs/scripts.md")
+  [[ -n "$documented" ]] || fail "docs/scripts.md has no \`\`\`text block"
+  run "$REPO_ROOT/verify.sh"
+  assert_success
+  # The stub project lives in a temporary directory; the doc shows a checkout in ~/calico-ipv6-lab.
+  assert_equal "$documented" "${output//$PROJECT/\~/calico-ipv6-lab}"
+}
