@@ -10,9 +10,7 @@ setup_file() {
 
 setup() {
   load helpers/lab
-  lab_setup
-  cluster_exists_already
-  echo "apiVersion: v1" >"$PROJECT/ipv6-lab.kubeconfig"
+  lab_setup_deployed
   DESTROY=$REPO_ROOT/destroy.sh
 }
 

@@ -13,9 +13,7 @@ setup_file() {
 
 setup() {
   load helpers/lab
-  lab_setup
-  cluster_exists_already
-  echo "apiVersion: v1" >"$PROJECT/ipv6-lab.kubeconfig"
+  lab_setup_deployed
   EXPLAIN=$REPO_ROOT/explain.sh
   NODE_FX=$STUB_STATE/cluster/node/ipv6-lab-control-plane
   export LAB_CAPTURE_WARMUP=0

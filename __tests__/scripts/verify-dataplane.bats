@@ -14,9 +14,7 @@ setup_file() {
 
 setup() {
   load helpers/lab
-  lab_setup
-  cluster_exists_already
-  echo "apiVersion: v1" >"$PROJECT/ipv6-lab.kubeconfig"
+  lab_setup_deployed
   VERIFY=$REPO_ROOT/verify.sh
   CL=$STUB_STATE/cluster
 }

@@ -103,6 +103,14 @@ remove_stub() { rm -f "$STUB_BIN/$1"; }
 # cluster_exists_already: kind "has" the lab cluster from an earlier run.
 cluster_exists_already() { echo ipv6-lab >"$STUB_STATE/kind-clusters"; }
 
+# lab_setup_deployed: lab_setup for a lab that deploy.sh has already made:
+# its kind cluster exists and its kubeconfig was written.
+lab_setup_deployed() {
+  lab_setup
+  cluster_exists_already
+  echo "apiVersion: v1" >"$PROJECT/ipv6-lab.kubeconfig"
+}
+
 # fixture NAME CONTENT: replace one replayed kubectl output.
 fixture() { printf '%s\n' "$2" >"$STUB_STATE/cluster/$1"; }
 
