@@ -21,6 +21,7 @@ source "$SCRIPT_DIR/scripts/lib/queries.sh"
 # shellcheck source=scripts/lib/external-host.sh
 source "$SCRIPT_DIR/scripts/lib/external-host.sh"
 lab_init_defaults
+lab_use_exported_kubeconfig
 
 LAB_CAPTURE_IMAGE=${LAB_CAPTURE_IMAGE:-$(dist_daemonset_image "$LAB_DIST_DIR")}
 LAB_CAPTURE_SECONDS=${LAB_CAPTURE_SECONDS:-15}
@@ -44,7 +45,7 @@ entries, read from the nodes with docker exec.
               (tcpdump in a throwaway ${LAB_CAPTURE_IMAGE:-multitool} container)
 
 Environment (current value in brackets):
-  LAB_KUBECONFIG       kubeconfig of the lab [${LAB_KUBECONFIG}]
+  LAB_KUBECONFIG       kubeconfig of the lab [${LAB_KUBECONFIG}] (default: \$KUBECONFIG, else ./<cluster name>.kubeconfig)
   LAB_NAMESPACE        namespace of the pods [${LAB_NAMESPACE}]
   LAB_POD_SELECTOR     label selector of the pods [${LAB_POD_SELECTOR}]
   LAB_CAPTURE_IMAGE    image with tcpdump for --capture [${LAB_CAPTURE_IMAGE}]
@@ -94,7 +95,7 @@ split_ips() {
 load_cluster() {
   have kubectl || die "kubectl not found on PATH" "install kubectl: https://kubernetes.io/docs/tasks/tools/"
   have docker || die "docker not found on PATH; explain reads the kind nodes with docker exec" "install Docker, or run it where the lab's Docker daemon is"
-  [[ -r "$LAB_KUBECONFIG" ]] || die "kubeconfig ${LAB_KUBECONFIG} not found" "./deploy.sh (or set LAB_KUBECONFIG)"
+  kubeconfig_readable "$LAB_KUBECONFIG" || die "kubeconfig ${LAB_KUBECONFIG} not found" "./deploy.sh (or set LAB_KUBECONFIG)"
   export KUBECONFIG=$LAB_KUBECONFIG
   local out name ips node phase
   out=$(kubectl get nodes -o jsonpath="$(in_list "$Q_NODE")" 2>&1) || die "cannot list nodes: ${out}" "./verify.sh"

@@ -21,10 +21,7 @@ source "$SCRIPT_DIR/scripts/lib/kubectl-skew.sh"
 # shellcheck source=scripts/lib/checks-dataplane.sh
 source "$SCRIPT_DIR/scripts/lib/checks-dataplane.sh"
 lab_init_defaults
-# verify.sh checks the cluster an exported KUBECONFIG names (LAB_KUBECONFIG wins).
-if [[ -z "$_LAB_ENV_KUBECONFIG" && -n "${KUBECONFIG:-}" ]]; then
-  LAB_KUBECONFIG=$KUBECONFIG
-fi
+lab_use_exported_kubeconfig
 
 # The expectations (LAB_SVC_PORT, LAB_IPV6_POOL_CIDR, ...) come from the
 # environment, else dist/, else the lab's defaults: lab_init_expectations.
@@ -119,17 +116,6 @@ split_families() {
   for ip in $1; do
     if is_ipv6 "$ip"; then V6+=("$ip"); else V4+=("$ip"); fi
   done
-}
-
-# kubeconfig_readable PATHS: KUBECONFIG may list files, ':'-separated; one readable is enough.
-kubeconfig_readable() {
-  local f
-  local -a files
-  IFS=: read -r -a files <<<"$1"
-  for f in "${files[@]}"; do
-    [[ ! -r "$f" ]] || return 0
-  done
-  return 1
 }
 
 # --- checks ---------------------------------------------------------------------------

@@ -135,3 +135,15 @@ setup() {
   documented=$(awk '/^```text$/ { on = 1; next } on && /^```$/ { exit } on' "$REPO_ROOT/docs/explain.md")
   assert_equal "$documented" "$output"
 }
+
+@test "explain: an exported KUBECONFIG is the cluster explained; LAB_KUBECONFIG still wins" {
+  echo "apiVersion: v1" >"$BATS_TEST_TMPDIR/other.kubeconfig"
+  rm "$PROJECT/ipv6-lab.kubeconfig"
+  export KUBECONFIG=$BATS_TEST_TMPDIR/other.kubeconfig
+  run "$EXPLAIN"
+  assert_success
+  assert_calls_in_order "kubectl get pods"
+  LAB_KUBECONFIG=$BATS_TEST_TMPDIR/missing.kubeconfig run "$EXPLAIN"
+  assert_failure
+  assert_output --partial "kubeconfig $BATS_TEST_TMPDIR/missing.kubeconfig not found"
+}

@@ -214,6 +214,27 @@ lab_init_expectations() {
   done
 }
 
+# lab_use_exported_kubeconfig: for the scripts that only read the cluster
+# (verify, explain): an exported KUBECONFIG names the cluster to check, as
+# the lab's own instructions say (`export KUBECONFIG=...`); LAB_KUBECONFIG
+# still wins. deploy and destroy keep the lab's own file.
+lab_use_exported_kubeconfig() {
+  if [[ -z "$_LAB_ENV_KUBECONFIG" && -n "${KUBECONFIG:-}" ]]; then
+    LAB_KUBECONFIG=$KUBECONFIG
+  fi
+}
+
+# kubeconfig_readable PATHS: KUBECONFIG may list files, ':'-separated; one readable is enough.
+kubeconfig_readable() {
+  local f
+  local -a files
+  IFS=: read -r -a files <<<"$1"
+  for f in "${files[@]}"; do
+    [[ ! -r "$f" ]] || return 0
+  done
+  return 1
+}
+
 # --- dist/ manifests -------------------------------------------------------------
 
 # yaml_flatten FILE...: one line per scalar of the block-style YAML cdk8s
