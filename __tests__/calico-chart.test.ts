@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import { CalicoChart, CalicoChartProps } from '../lib/calico-chart';
-import { DEFAULT_LAB_CONFIG } from '../lib/lab-config';
+import { DEFAULT_LAB_CONFIG } from '../lib/config-schema';
 
 function synth(props?: CalicoChartProps) {
   return Testing.synth(new CalicoChart(Testing.app(), 'calico', props));

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DEFAULT_LAB_CONFIG, LabConfigError, loadLabConfig, parseLabConfigYaml, resolveLabConfig } from '../lib/lab-config';
+import { DEFAULT_LAB_CONFIG } from '../lib/config-schema';
+import { LabConfigError, loadLabConfig, parseLabConfigYaml, resolveLabConfig } from '../lib/lab-config';
 import { mkTmp } from './support/synth';
 
 function problemsOf(fn: () => unknown): string[] {

@@ -3,7 +3,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DEFAULT_LAB_CONFIG } from '../lib/lab-config';
+import { DEFAULT_LAB_CONFIG } from '../lib/config-schema';
 import { MULTITOOL_DEFAULT_IMAGE } from '../lib/multitool';
 import { parseAllDocuments } from 'yaml';
 import { CUSTOM_DIST_DIR, isStdoutRun, publish, renderLab, resolveDistDir } from '../lib/synth';

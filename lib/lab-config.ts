@@ -8,12 +8,6 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { BLOCK_SIZE_RANGE, IP_FAMILIES, ParsedCidr, WIDEST_SERVICE_PREFIX, overlaps, parseCidr } from './cidr';
 import { ALLOWED_KEYWORD, DEFAULT_LAB_CONFIG, LabConfig, LabConfigInput, labConfigSchema } from './config-schema';
 
-// For callers that imported the configuration's types and defaults from here.
-export { DEFAULT_LAB_CONFIG, labConfigSchema } from './config-schema';
-export type { LabConfig, LabConfigInput, PoolConfig } from './config-schema';
-export { KIND_NODE_IMAGE } from './defaults';
-export * from './cidr';
-
 /** One problem in a configuration: where, what was received, what is allowed. */
 export interface ConfigProblem {
   readonly path: string;

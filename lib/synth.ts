@@ -4,7 +4,8 @@ import * as path from 'path';
 import { App, YamlOutputType } from 'cdk8s';
 import { KindClusterConfig } from './kind-cluster-config';
 import { Lab, nameChartFilesById } from './lab';
-import { DEFAULT_CONFIG_FILE, LabConfig, LabConfigError, loadLabConfig } from './lab-config';
+import type { LabConfig } from './config-schema';
+import { DEFAULT_CONFIG_FILE, LabConfigError, loadLabConfig } from './lab-config';
 
 /** Where the app renders before publishing; `cdk8s.yaml` points the CLI's `output` here. */
 export const DEFAULT_STAGING_DIR = '.cdk8s.out';

@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
-import { DEFAULT_LAB_CONFIG, LabConfig, LabConfigInput, resolveLabConfig } from '../../lib/lab-config';
+import { DEFAULT_LAB_CONFIG, LabConfig, LabConfigInput } from '../../lib/config-schema';
+import { resolveLabConfig } from '../../lib/lab-config';
 import { renderLab } from '../../lib/synth';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');

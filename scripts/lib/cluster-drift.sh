@@ -8,11 +8,6 @@
 #
 # Sourced after common.sh; needs KUBECONFIG to point at the cluster.
 
-# kind_config_value FILE PATH: one scalar of the kind config (dotted path).
-kind_config_value() {
-  yaml_flatten "$1" | awk -F'\t' -v p="$2" '$2 == p { print $3; exit }'
-}
-
 # live_kubeadm_networking KEY: podSubnet or serviceSubnet of the
 # ClusterConfiguration kubeadm stored in kube-system/kubeadm-config.
 live_kubeadm_networking() {

@@ -351,11 +351,15 @@ kind_config_node_count() {
   yaml_flatten "$1" | awk -F'\t' '$2 ~ /^nodes\.[0-9]+\.role$/ { n++ } END { print n + 0 }'
 }
 
-# kind_config_node_image FILE: the image the kind config pins for its first node.
-kind_config_node_image() {
+# kind_config_value FILE PATH: one scalar of the kind config (dotted path,
+# e.g. networking.podSubnet or nodes.0.image); nothing when absent.
+kind_config_value() {
   [[ -r "$1" ]] || return 0
-  yaml_flatten "$1" | awk -F'\t' '$2 ~ /^nodes\.[0-9]+\.image$/ { print $3; exit }'
+  yaml_flatten "$1" | awk -F'\t' -v p="$2" '$2 == p { print $3; exit }'
 }
+
+# kind_config_node_image FILE: the image the kind config pins for its first node.
+kind_config_node_image() { kind_config_value "$1" nodes.0.image; }
 
 # --- addresses ---------------------------------------------------------------------
 

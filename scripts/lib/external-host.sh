@@ -53,8 +53,9 @@ dist_daemonset_image() {
 
 # dist_nginx_conf DIR: the nginx.conf of dist's ConfigMap (a block scalar).
 dist_nginx_conf() {
-  local files=("$1"/*.k8s.yaml)
-  [[ -e "${files[0]}" ]] || return 0
+  local -a files
+  mapfile -t files < <(dist_files "$1")
+  ((${#files[@]} > 0)) || return 0
   awk '
     /^  nginx\.conf: \|/ { inside = 1; next }
     inside && /^    / { sub(/^    /, ""); print; next }

@@ -18,9 +18,10 @@ lab_images() {
   [[ -r "$LAB_IMAGE_LIST" ]] || die "image list ${LAB_IMAGE_LIST} is not readable" \
     "restore scripts/calico-images.txt, or set LAB_PRELOAD_IMAGES=false"
   sed 's/#.*//; s/[[:space:]]//g; /^$/d' "$LAB_IMAGE_LIST"
-  local files=("$LAB_DIST_DIR"/*.k8s.yaml)
-  [[ -e "${files[0]}" ]] || return 0
-  awk '$1 == "image:" || $1 == "-" && $2 == "image:" { v = $NF; gsub(/["'\'']/, "", v); print v }' "${files[@]}" | sort -u
+  local -a files
+  mapfile -t files < <(dist_files "$LAB_DIST_DIR")
+  ((${#files[@]} > 0)) || return 0
+  yaml_flatten "${files[@]}" | awk -F'\t' '$2 ~ /(^|\.)image$/ { print $3 }' | sort -u
 }
 
 # pull_image IMAGE: pull unless the host has it; never fatal (the nodes can

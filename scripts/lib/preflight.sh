@@ -29,30 +29,20 @@ TIGERA_OPERATOR_FILE=""
 
 # --- helpers --------------------------------------------------------------------------
 
-# kind_config_networking KEY: comma-separated value of networking.KEY in the kind config.
-kind_config_networking() {
-  [[ -r "$LAB_KIND_CONFIG" ]] || return 0
-  awk -v key="$1" '
-    /^[A-Za-z]/ { section = $1 }
-    section == "networking:" && $1 == key ":" { v = $2; gsub(/["'\'']/, "", v); print v; exit }
-  ' "$LAB_KIND_CONFIG"
-}
-
 # lab_ranges: "what<TAB>cidr" for each address range the lab's pods and
 # Services use: the kind config's podSubnet/serviceSubnet and dist's IPPools.
 lab_ranges() {
-  local key cidr name nat vxlan
+  local key cidr name
   local -a cidrs
   for key in podSubnet serviceSubnet; do
-    IFS=, read -r -a cidrs <<<"$(kind_config_networking "$key")"
+    IFS=, read -r -a cidrs <<<"$(kind_config_value "$LAB_KIND_CONFIG" "networking.$key")"
     for cidr in "${cidrs[@]}"; do
       [[ -n "$cidr" ]] && printf '%s %s\t%s\n' "$key" "($LAB_KIND_CONFIG)" "$cidr"
     done
   done
-  while IFS=$'\t' read -r name cidr nat vxlan; do
+  while IFS=$'\t' read -r name cidr _; do
     [[ -n "$cidr" ]] && printf 'IPPool %s\t%s\n' "$name" "$cidr"
   done < <(dist_ippools "$LAB_DIST_DIR")
-  : "${nat:-}" "${vxlan:-}"
 }
 
 # cidrs_overlap A B: true when the two CIDRs (same family) share an address.
@@ -243,7 +233,8 @@ check_network_ipv6() {
 # IPv4 routes too. Fail now, in seconds, rather than after the Calico timeout.
 check_node_ipv6() {
   local want deadline=$((SECONDS + LAB_NODE_TIMEOUT)) out name ready ips ip bad=() n
-  want=$(grep -c '^[[:space:]]*- role:' "$LAB_KIND_CONFIG" 2>/dev/null) || want=1
+  want=$(kind_config_node_count "$LAB_KIND_CONFIG")
+  ((${want:-0} > 0)) || want=1
   while :; do
     out=$(kubectl get nodes -o jsonpath="$(in_list "$Q_NODE")" --request-timeout=10s 2>/dev/null) || out=""
     n=$(grep -c . <<<"$out" || true)
