@@ -84,14 +84,6 @@ parse_args() {
 
 # --- the cluster's view ------------------------------------------------------------
 
-split_ips() {
-  local ip
-  V4="" V6=""
-  for ip in $1; do
-    if is_ipv6 "$ip"; then V6=${V6:-$ip}; else V4=${V4:-$ip}; fi
-  done
-}
-
 load_cluster() {
   have kubectl || die "kubectl not found on PATH" "install kubectl: https://kubernetes.io/docs/tasks/tools/"
   have docker || die "docker not found on PATH; explain reads the kind nodes with docker exec" "install Docker, or run it where the lab's Docker daemon is"
@@ -101,16 +93,16 @@ load_cluster() {
   out=$(kubectl get nodes -o jsonpath="$(in_list "$Q_NODE")" 2>&1) || die "cannot list nodes: ${out}" "./verify.sh"
   while IFS='|' read -r name _ ips; do
     [[ -n "$name" ]] || continue
-    split_ips "$ips"
-    NODE_V4[$name]=$V4 NODE_V6[$name]=$V6
+    split_families "$ips"
+    NODE_V4[$name]=${V4[0]:-} NODE_V6[$name]=${V6[0]:-}
   done <<<"$out"
   out=$(kubectl get pods -n "$LAB_NAMESPACE" -l "$LAB_POD_SELECTOR" -o jsonpath="$(in_list "$Q_POD")" 2>&1) ||
     die "cannot list pods -l ${LAB_POD_SELECTOR}: ${out}" "./verify.sh"
   local first=""
   while IFS='|' read -r name node phase ips; do
     [[ -n "$name" && "$phase" == Running ]] || continue
-    split_ips "$ips"
-    POD_NODE[$name]=$node POD_V4[$name]=$V4 POD_V6[$name]=$V6
+    split_families "$ips"
+    POD_NODE[$name]=$node POD_V4[$name]=${V4[0]:-} POD_V6[$name]=${V6[0]:-}
     first=${first:-$name}
   done <<<"$out"
   SOURCE_POD=${SOURCE_POD:-$first}
@@ -200,7 +192,7 @@ explain_family() {
   local link local_addr vni port mtu
   say "1. The ${family} tunnel device on ${src_node}   (docker exec ${src_node} ip -d link show ${dev})"
   link=$(on_node "$src_node" ip -d link show "$dev")
-  local_addr=$(sed -n 's/.* local \([^ ]*\) .*/\1/p' <<<"$link" | head -n 1)
+  local_addr=$(vxlan_local "$link")
   vni=$(sed -n 's/.*vxlan id \([0-9]*\).*/\1/p' <<<"$link" | head -n 1)
   port=$(sed -n 's/.* dstport \([0-9]*\).*/\1/p' <<<"$link" | head -n 1)
   mtu=$(sed -n 's/.* mtu \([0-9]*\) .*/\1/p' <<<"$link" | head -n 1)

@@ -108,16 +108,6 @@ brief() {
   printf '%s' "${text:-no output}"
 }
 
-# split_families "IP IP...": sets V4 and V6 arrays.
-split_families() {
-  local ip
-  V4=()
-  V6=()
-  for ip in $1; do
-    if is_ipv6 "$ip"; then V6+=("$ip"); else V4+=("$ip"); fi
-  done
-}
-
 # --- checks ---------------------------------------------------------------------------
 
 # check_access: without kubectl or an API server nothing else can be checked.

@@ -3,8 +3,8 @@
 # DNS, egress through NAT to a host outside the cluster, and the pod MTU.
 #
 # Sourced by verify.sh after its reporting helpers (pass, fail, skip, brief,
-# pod_exec, split_families) and after check_pods has picked CLIENT_POD and
-# PEER_POD. Entry point: check_dataplane. Needs kubectl; docker only to learn
+# pod_exec; split_families and vxlan_local come from common.sh) and after
+# check_pods has picked CLIENT_POD and PEER_POD. Entry point: check_dataplane. Needs kubectl; docker only to learn
 # the external host's addresses (or set LAB_EXTERNAL_IPV4 / LAB_EXTERNAL_IPV6).
 # shellcheck disable=SC2034 # Q_BLOCK_AFFINITY is read by the tests too
 
@@ -319,9 +319,6 @@ calico_node_pod() {
   [[ -n "$pod" ]] || { printf 'no calico-node pod on %s' "$1"; return 1; }
   printf '%s' "$pod"
 }
-
-# vxlan_local DETAILS: the "local" address of `ip -d link show` output of a VXLAN device.
-vxlan_local() { sed -n 's/.*vxlan id [0-9]* local \([^ ]*\).*/\1/p' <<<"$1" | head -n 1; }
 
 # check_tunnel_endpoints: on the client pod's node, vxlan.calico is bound to
 # the node's IPv4 address and vxlan-v6.calico to its IPv6 address: IPv6 pod

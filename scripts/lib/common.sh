@@ -366,6 +366,19 @@ kind_config_node_image() { kind_config_value "$1" nodes.0.image; }
 is_ipv6() { [[ "$1" == *:* ]]; }
 is_ipv4() { [[ "$1" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]]; }
 
+# split_families "IP IP...": sets V4 and V6 arrays.
+split_families() {
+  local ip
+  V4=()
+  V6=()
+  for ip in $1; do
+    if is_ipv6 "$ip"; then V6+=("$ip"); else V4+=("$ip"); fi
+  done
+}
+
+# vxlan_local DETAILS: the "local" address of `ip -d link show` output of a VXLAN device.
+vxlan_local() { sed -n 's/.*vxlan id [0-9]* local \([^ ]*\).*/\1/p' <<<"$1" | head -n 1; }
+
 # ipv6_expand ADDR -> 32 lowercase hex digits (no colons); fails on garbage.
 ipv6_expand() {
   local addr=${1,,} head tail out="" g n i
