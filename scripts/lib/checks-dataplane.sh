@@ -4,8 +4,9 @@
 #
 # Sourced by verify.sh after its reporting helpers (pass, fail, skip, brief,
 # pod_exec; split_families and vxlan_local come from common.sh) and after
-# check_pods has picked CLIENT_POD and PEER_POD. Entry point: check_dataplane. Needs kubectl; docker only to learn
-# the external host's addresses (or set LAB_EXTERNAL_IPV4 / LAB_EXTERNAL_IPV6).
+# check_pods has picked CLIENT_POD and PEER_POD. Entry point: check_dataplane.
+# Needs kubectl; docker only to learn the external host's addresses (or set
+# LAB_EXTERNAL_IPV4 / LAB_EXTERNAL_IPV6).
 # shellcheck disable=SC2034 # Q_BLOCK_AFFINITY is read by the tests too
 
 [[ -n "${_LAB_CHECKS_DATAPLANE_SH:-}" ]] && return 0
