@@ -1,8 +1,9 @@
 import { Chart, Testing } from 'cdk8s';
 import { CalicoIpPool, CalicoIpPoolProps } from '../lib/calico-ip-pool';
+import { testApp } from './support/tmp';
 
 function synthPool(props: CalicoIpPoolProps) {
-  const chart = new Chart(Testing.app(), 'test');
+  const chart = new Chart(testApp(), 'test');
   new CalicoIpPool(chart, 'pool', props);
   return Testing.synth(chart);
 }
