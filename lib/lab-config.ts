@@ -221,7 +221,8 @@ export function checkPoolCapacity(config: LabConfig): ConfigProblem[] {
     const smallestFit = cidr.prefix + bitsNeeded;
     const longestPrefix = pool.blockSize - bitsNeeded;
     const fits = [
-      ...(smallestFit <= maxBlock ? [`a blockSize of ${smallestFit} or more (at most ${maxBlock})`] : []),
+      ...(smallestFit < maxBlock ? [`a blockSize of ${smallestFit} or more (at most ${maxBlock})`] : []),
+      ...(smallestFit === maxBlock ? [`a blockSize of ${maxBlock}`] : []),
       `a pool prefix of /${longestPrefix} or shorter`,
     ];
     const workers = `${config.workers} worker${config.workers === 1 ? '' : 's'}`;
