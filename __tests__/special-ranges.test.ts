@@ -13,7 +13,7 @@ describe('special-purpose ranges', () => {
   test('every range of ipaddr.js\'s tables has a verdict (a newer ipaddr.js must be judged, not passed)', () => {
     expect(unjudgedRanges()).toEqual([]);
     const fromIpaddr = Object.values(ipaddrRangeTables()).flatMap(t => Object.values(t))
-      .flatMap(e => (Array.isArray(e[0]) ? e : [e])).length;
+      .flatMap(e => (Array.isArray(e[0]) ? e as unknown[] : [e])).length;
     // ipaddr.js 2.5.0: 19 IPv4 and 24 IPv6 ranges; plus ::/96, which ipaddr.js lacks.
     expect(fromIpaddr).toBe(43);
     expect(specialRanges()).toHaveLength(fromIpaddr + 1);
