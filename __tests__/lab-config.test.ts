@@ -148,7 +148,7 @@ describe('lab configuration', () => {
       ['an IPv6 pool of /9 swallows link-local and site-local', { pools: { ipv6: { cidr: 'fe80::/9' } } },
         ["pools.ipv6.cidr: got \"fe80::/9\", which overlaps fe80::/10, IPv6 link-local (RFC 4291): never routed off its link, and every Calico pod's gateway is a link-local address: Calico refuses pools that overlap it; and fec0::/10, IPv6 deprecated site-local (RFC 3879): deprecated, and Linux still gives these addresses site scope; allowed: a range clear of the special-purpose ranges that docs/configuration.md lists, such as fd00:10:244::/48"]],
       ['the IPv4 Service range is multicast', { serviceSubnets: { ipv4: '224.0.0.0/16' } },
-        ['serviceSubnets.ipv4: got "224.0.0.0/16", which lies in 224.0.0.0/4, IPv4 multicast (RFC 5771): group addresses, not unicast host addresses: a pod cannot own one; allowed: a range clear of the special-purpose ranges that docs/configuration.md lists, such as 10.96.0.0/16']],
+        ['serviceSubnets.ipv4: got "224.0.0.0/16", which lies in 224.0.0.0/4, IPv4 multicast (RFC 5771): group addresses, not a unicast address a pod or a Service can own; allowed: a range clear of the special-purpose ranges that docs/configuration.md lists, such as 10.96.0.0/16']],
       ['the IPv6 Service range is in the NAT64 prefix', { serviceSubnets: { ipv6: '64:ff9b::/112' } },
         [expect.stringMatching(/^serviceSubnets\.ipv6: got "64:ff9b::\/112", which lies in 64:ff9b::\/96, IPv6 NAT64 well-known prefix \(RFC 6052\): .*; allowed: .* such as fd00:10:96::\/112$/) as unknown as string]],
       ['the IPv6 pool is IPv4-mapped', { pools: { ipv6: { cidr: '::ffff:a00:0/120', blockSize: 124 } } },

@@ -55,7 +55,7 @@ const VERDICTS: Record<IpFamily, Record<string, Verdict | Record<string, Verdict
   ipv4: {
     unspecified: refuse('"this network" (RFC 1122)', 'a source address for a host that has none yet, never a destination: nothing can reach a pod there'),
     broadcast: refuse('limited broadcast (RFC 919)', 'the broadcast address of every link, not a host'),
-    multicast: refuse('multicast (RFC 5771)', 'group addresses, not unicast host addresses: a pod cannot own one'),
+    multicast: refuse('multicast (RFC 5771)', 'group addresses, not a unicast address a pod or a Service can own'),
     linkLocal: refuse('link-local (RFC 3927)', 'never routed off its link, and every Calico pod\'s gateway is 169.254.1.1: Calico refuses pools that overlap it'),
     loopback: refuse('loopback (RFC 1122)', 'the kernel keeps these addresses inside each host: packets to them never leave a node'),
     carrierGradeNat: allow('shared address space (RFC 6598)', 'forwardable unicast, clashing only with a VPN on the same machine that uses it, such as Tailscale'),
@@ -75,7 +75,7 @@ const VERDICTS: Record<IpFamily, Record<string, Verdict | Record<string, Verdict
   ipv6: {
     unspecified: refuse('unspecified address (RFC 4291)', 'means "no address": never a destination'),
     linkLocal: refuse('link-local (RFC 4291)', 'never routed off its link, and every Calico pod\'s gateway is a link-local address: Calico refuses pools that overlap it'),
-    multicast: refuse('multicast (RFC 4291)', 'group addresses, not unicast host addresses: a pod cannot own one'),
+    multicast: refuse('multicast (RFC 4291)', 'group addresses, not a unicast address a pod or a Service can own'),
     loopback: refuse('loopback (RFC 4291)', 'the kernel keeps this address inside each host: packets to it never leave a node'),
     uniqueLocal: allow('unique local (RFC 4193)', 'forwardable unicast, meant for networks like this one: the lab\'s default'),
     ipv4Mapped: refuse('IPv4-mapped (RFC 4291)', 'stands for an IPv4 address in a host\'s socket API; never an IPv6 address on the wire'),
