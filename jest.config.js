@@ -4,6 +4,10 @@ module.exports = {
   roots: ['<rootDir>/__tests__'],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/__tests__/e2e/'],
+  // Temp dirs the tests make are removed after each file; a test run leaves the temp dir as it found it.
+  setupFilesAfterEnv: ['<rootDir>/__tests__/support/cleanup.ts'],
+  // Not jest's default ($TMPDIR/jest_*): the cache would outlive the run in the temp dir.
+  cacheDirectory: '<rootDir>/node_modules/.cache/jest',
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },

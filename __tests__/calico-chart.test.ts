@@ -1,9 +1,10 @@
 import { Testing } from 'cdk8s';
 import { CalicoChart, CalicoChartProps } from '../lib/calico-chart';
 import { DEFAULT_LAB_CONFIG } from '../lib/config-schema';
+import { testApp } from './support/tmp';
 
 function synth(props?: CalicoChartProps) {
-  return Testing.synth(new CalicoChart(Testing.app(), 'calico', props));
+  return Testing.synth(new CalicoChart(testApp(), 'calico', props));
 }
 
 const installationOf = (objects: any[]) => objects.find(o => o.kind === 'Installation');

@@ -1,8 +1,9 @@
 import { Chart, Testing } from 'cdk8s';
 import { CalicoInstallation, CalicoInstallationProps } from '../lib/calico-installation';
+import { testApp } from './support/tmp';
 
 function synth(props?: CalicoInstallationProps) {
-  const chart = new Chart(Testing.app(), 'test');
+  const chart = new Chart(testApp(), 'test');
   new CalicoInstallation(chart, 'calico', props);
   return Testing.synth(chart);
 }

@@ -1,8 +1,9 @@
 import { Chart, Testing } from 'cdk8s';
 import { CalicoIpPool, CalicoIpPoolProps } from '../lib/calico-ip-pool';
+import { testApp } from './support/tmp';
 
 function synthPool(props: CalicoIpPoolProps) {
-  const chart = new Chart(Testing.app(), 'test');
+  const chart = new Chart(testApp(), 'test');
   new CalicoIpPool(chart, 'pool', props);
   return Testing.synth(chart);
 }
@@ -62,7 +63,23 @@ describe('CalicoIpPool', () => {
     ['ipip and vxlan are both enabled', { cidr: '10.0.0.0/16', ipipMode: 'Always', vxlanMode: 'Always' }, /both enabled/],
     ['an encapsulation mode is unknown', { cidr: '10.0.0.0/16', vxlanMode: 'Sometimes' }, /vxlanMode "Sometimes": must be one of Never, Always, CrossSubnet/],
     ['allowedUses is empty', { cidr: '10.0.0.0/16', allowedUses: [] }, /allowedUses \[\]/],
+    // Calico v3.28.5 refuses these (libcalico-go validateIPPoolSpec); crd.projectcalico.org/v1 objects skip that validation.
+    ['the IPv4 cidr overlaps link-local', { cidr: '169.254.0.0/24' }, 'invalid ip pool cidr "169.254.0.0/24": overlaps the ipv4 link-local range 169.254.0.0/16, which calico refuses in a pool'],
+    ['an IPv6 cidr swallows link-local', { cidr: 'fe80::/9' }, 'invalid ip pool cidr "fe80::/9": overlaps the ipv6 link-local range fe80::/10, which calico refuses in a pool'],
+    ['an IPv6 cidr lies in link-local', { cidr: 'fe80::/64', blockSize: 122 }, /overlaps the ipv6 link-local range fe80::\/10/],
+    ['the name is not a dns-1123 subdomain', { name: 'Pool_1', cidr: '10.0.0.0/16' }, 'invalid ip pool name "Pool_1": must be a dns-1123 subdomain of at most 253 characters'],
   ])('fails if %s', (_what, props, message) => {
     expect(() => synthPool({ name: 'p', ...(props as any) })).toThrow(message);
+  });
+
+  // Calico checks that a pool holds at least one block only when the pool is enabled.
+  test('a disabled pool may be smaller than one block, as in Calico', () => {
+    expect(synthPool({ name: 'p', cidr: '10.0.0.0/28', blockSize: 26, disabled: true })[0].spec).toMatchObject({ blockSize: 26, disabled: true });
+    expect(() => synthPool({ name: 'p', cidr: '10.0.0.0/28', blockSize: 26 })).toThrow(/block size 26 .* from 28 to 32/);
+  });
+
+  test('a pool next to link-local, and a dotted name, are accepted', () => {
+    expect(synthPool({ name: 'lab.pool-1', cidr: '169.255.0.0/16' })[0].metadata.name).toBe('lab.pool-1');
+    expect(synthPool({ name: 'p', cidr: 'fec0::/10' })[0].spec.cidr).toBe('fec0::/10');
   });
 });

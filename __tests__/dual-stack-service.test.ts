@@ -1,8 +1,9 @@
 import { Chart, Testing } from 'cdk8s';
 import { DualStackService, DualStackServiceProps } from '../lib/dual-stack-service';
+import { testApp } from './support/tmp';
 
 function synth(props: Partial<DualStackServiceProps> = {}) {
-  const chart = new Chart(Testing.app(), 'test');
+  const chart = new Chart(testApp(), 'test');
   new DualStackService(chart, 'svc', { name: 'web', selector: { app: 'web' }, ...props });
   return Testing.synth(chart)[0];
 }

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DEFAULT_LAB_CONFIG } from '../lib/config-schema';
-import { LabConfigError, loadLabConfig, parseLabConfigYaml, resolveLabConfig } from '../lib/lab-config';
+import { LabConfigError, configWarnings, formatWarnings, loadLabConfig, parseLabConfigYaml, resolveLabConfig } from '../lib/lab-config';
 import { mkTmp } from './support/synth';
 
 function problemsOf(fn: () => unknown): string[] {
@@ -139,6 +139,99 @@ describe('lab configuration', () => {
 
   test('fails if a key is repeated in the YAML', () => {
     expect(problemsOf(() => parseLabConfigYaml('workers: 1\nworkers: 2\n', 'f'))[0]).toMatch(/^line 2, column 1: YAML syntax error: Map keys must be unique/);
+  });
+
+  describe('special-purpose ranges', () => {
+    test.each<[string, unknown, string[]]>([
+      ['a pool lies in IPv4 link-local', { pools: { ipv4: { cidr: '169.254.0.0/20' } } },
+        ["pools.ipv4.cidr: got \"169.254.0.0/20\", which lies in 169.254.0.0/16, IPv4 link-local (RFC 3927): never routed off its link, and every Calico pod's gateway is 169.254.1.1: Calico refuses pools that overlap it; allowed: a range clear of the special-purpose ranges that docs/configuration.md lists, such as 192.168.0.0/16"]],
+      ['an IPv6 pool of /9 swallows link-local and site-local', { pools: { ipv6: { cidr: 'fe80::/9' } } },
+        ["pools.ipv6.cidr: got \"fe80::/9\", which overlaps fe80::/10, IPv6 link-local (RFC 4291): never routed off its link, and every Calico pod's gateway is a link-local address: Calico refuses pools that overlap it; and fec0::/10, IPv6 deprecated site-local (RFC 3879): deprecated, and Linux still gives these addresses site scope; allowed: a range clear of the special-purpose ranges that docs/configuration.md lists, such as fd00:10:244::/48"]],
+      ['the IPv4 Service range is multicast', { serviceSubnets: { ipv4: '224.0.0.0/16' } },
+        ['serviceSubnets.ipv4: got "224.0.0.0/16", which lies in 224.0.0.0/4, IPv4 multicast (RFC 5771): group addresses, not a unicast address a pod or a Service can own; allowed: a range clear of the special-purpose ranges that docs/configuration.md lists, such as 10.96.0.0/16']],
+      ['the IPv6 Service range is in the NAT64 prefix', { serviceSubnets: { ipv6: '64:ff9b::/112' } },
+        [expect.stringMatching(/^serviceSubnets\.ipv6: got "64:ff9b::\/112", which lies in 64:ff9b::\/96, IPv6 NAT64 well-known prefix \(RFC 6052\): .*; allowed: .* such as fd00:10:96::\/112$/) as unknown as string]],
+      ['the IPv6 pool is IPv4-mapped', { pools: { ipv6: { cidr: '::ffff:a00:0/120', blockSize: 124 } } },
+        [expect.stringMatching(/^pools\.ipv6\.cidr: got "::ffff:a00:0\/120", which lies in ::ffff:0:0\/96, IPv6 IPv4-mapped \(RFC 4291\)/) as unknown as string]],
+      ['the IPv4 pool is loopback and the Service range class E', { pools: { ipv4: { cidr: '127.0.0.0/16' } }, serviceSubnets: { ipv4: '240.0.0.0/16' } }, [
+        expect.stringMatching(/^pools\.ipv4\.cidr: got "127\.0\.0\.0\/16", which lies in 127\.0\.0\.0\/8, IPv4 loopback/) as unknown as string,
+        expect.stringMatching(/^serviceSubnets\.ipv4: got "240\.0\.0\.0\/16", which lies in 240\.0\.0\.0\/4, IPv4 reserved, formerly class E/) as unknown as string,
+      ]],
+    ])('fails if %s', (_what, input, expected) => {
+      expect(problemsFor(input)).toEqual(expected);
+    });
+
+    test('documentation, CGNAT, benchmarking and ULA ranges are fine for a lab', () => {
+      expect(() => resolveLabConfig({
+        pools: { ipv4: { cidr: '100.64.0.0/16' }, ipv6: { cidr: '2001:db8:42::/56' } },
+        serviceSubnets: { ipv4: '198.18.0.0/16', ipv6: '2001:db8:42:1::/112' },
+      })).toThrow(/serviceSubnets\.ipv6: got "2001:db8:42:1::\/112", which overlaps pools\.ipv6\.cidr/);
+      expect(resolveLabConfig({
+        pools: { ipv4: { cidr: '100.64.0.0/16' }, ipv6: { cidr: '2001:db8:42::/64' } },
+        serviceSubnets: { ipv4: '198.18.0.0/16', ipv6: 'fd00:96::/112' },
+      }).pools.ipv6.cidr).toBe('2001:db8:42::/64');
+    });
+
+    test('a CIDR already refused for its syntax gets no second message', () => {
+      expect(problemsFor({ pools: { ipv6: { cidr: 'fe80::1/64' } } })).toEqual([
+        'pools.ipv6.cidr: got "fe80::1/64", which has host bits set; allowed: the network address fe80::/64',
+      ]);
+    });
+  });
+
+  describe('pool capacity', () => {
+    test.each<[string, unknown, string[]]>([
+      ['a pool has fewer blocks than nodes', { pools: { ipv4: { cidr: '10.10.0.0/25', blockSize: 26 } } },
+        ['pools.ipv4.blockSize: got 26 for the pool 10.10.0.0/25: 2 blocks of /26 for 3 nodes (1 control plane + 2 workers), and every node needs a block of its own; allowed: a blockSize of 27 or more (at most 32), or a pool prefix of /24 or shorter']],
+      ['an IPv6 pool is one block', { workers: 1, pools: { ipv6: { cidr: 'fd00:10:244::/122' } } },
+        ['pools.ipv6.blockSize: got 122 for the pool fd00:10:244::/122: 1 block of /122 for 2 nodes (1 control plane + 1 worker), and every node needs a block of its own; allowed: a blockSize of 123 or more (at most 128), or a pool prefix of /121 or shorter']],
+      ['only the smallest blocks fit the nodes', { workers: 10, pools: { ipv4: { cidr: '10.10.0.0/28', blockSize: 31 } } },
+        ['pools.ipv4.blockSize: got 31 for the pool 10.10.0.0/28: 8 blocks of /31 for 11 nodes (1 control plane + 10 workers), and every node needs a block of its own; allowed: a blockSize of 32, or a pool prefix of /27 or shorter']],
+      ['no block size can fit the nodes', { workers: 10, pools: { ipv4: { cidr: '10.10.0.0/29', blockSize: 32 } } }, [
+        'pools.ipv4.cidr: got "10.10.0.0/29", 8 addresses; kubeadm refuses a pod subnet of fewer than 14; allowed: a prefix of /28 or shorter',
+        'pools.ipv4.blockSize: got 32 for the pool 10.10.0.0/29: 8 blocks of /32 for 11 nodes (1 control plane + 10 workers), and every node needs a block of its own; allowed: a pool prefix of /28 or shorter',
+      ]],
+      ['a pod subnet is smaller than kubeadm allows', { pools: { ipv4: { cidr: '10.10.0.0/29', blockSize: 32 } } },
+        ['pools.ipv4.cidr: got "10.10.0.0/29", 8 addresses; kubeadm refuses a pod subnet of fewer than 14; allowed: a prefix of /28 or shorter']],
+    ])('fails if %s', (_what, input, expected) => {
+      expect(problemsFor(input)).toEqual(expected);
+    });
+
+    test('a pool with exactly one block per node is fine', () => {
+      expect(resolveLabConfig({ workers: 3, pools: { ipv4: { cidr: '10.10.0.0/24', blockSize: 26 } } }).pools.ipv4.cidr).toBe('10.10.0.0/24');
+    });
+
+    test('a block size already refused gets no second message', () => {
+      expect(problemsFor({ pools: { ipv4: { cidr: '10.10.0.0/24', blockSize: 22 } } }))
+        .toEqual(["pools.ipv4.blockSize: got 22, shorter than the pool's prefix /24; allowed: 24 to 32"]);
+    });
+  });
+
+  describe('warnings', () => {
+    const warningsFor = (kindNodeImage: string) => formatWarnings('lab.config.yaml', configWarnings(resolveLabConfig({ kindNodeImage })));
+
+    test('the defaults give none', () => {
+      expect(configWarnings(DEFAULT_LAB_CONFIG)).toEqual([]);
+    });
+
+    test.each<[string, string, string[]]>([
+      ['a Kubernetes version Calico v3.28 is not tested against', `kindest/node:v1.31.2@sha256:${'a'.repeat(64)}`,
+        [`warning: lab.config.yaml: kindNodeImage: "kindest/node:v1.31.2@sha256:${'a'.repeat(64)}" runs Kubernetes 1.31; Calico v3.28 is tested against Kubernetes 1.27 to 1.30, and the lab was made for "v1.28.15"`]],
+      ['an older one', `kindest/node:v1.26.15@sha256:${'a'.repeat(64)}`, [expect.stringContaining('runs Kubernetes 1.26; Calico v3.28 is tested against Kubernetes 1.27 to 1.30') as unknown as string]],
+      ['no digest', 'kindest/node:v1.28.15',
+        ['warning: lab.config.yaml: kindNodeImage: "kindest/node:v1.28.15" has no @sha256: digest, so the node image behind it can change under you (kind\'s release notes give each image\'s digest); pinned, it is "kindest/node:v1.28.15@sha256:a7c05c7ae043a0b8c818f5a06188bc2c4098f6cb59ca7d1856df00375d839251"']],
+      ['a tag that names no version, and no digest', 'registry.local:5000/kind/node:dev', [
+        expect.stringContaining('"registry.local:5000/kind/node:dev" has the tag "dev", which names no Kubernetes version') as unknown as string,
+        expect.stringContaining('has no @sha256: digest') as unknown as string,
+      ]],
+    ])('warns about %s', (_what, image, expected) => {
+      expect(warningsFor(image)).toEqual(expected);
+    });
+
+    test('a supported version pinned by digest gives none', () => {
+      expect(warningsFor(`kindest/node:v1.30.6@sha256:${'b'.repeat(64)}`)).toEqual([]);
+      expect(warningsFor(`kindest/node:v1.27.16@sha256:${'b'.repeat(64)}`)).toEqual([]);
+    });
   });
 
   describe('loadLabConfig', () => {

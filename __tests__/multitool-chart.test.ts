@@ -1,9 +1,10 @@
 import { Testing } from 'cdk8s';
 import { DEFAULT_APP_PORT, DEFAULT_SERVICE_PORT } from '../lib/defaults';
 import { MultitoolChart, MultitoolChartProps } from '../lib/multitool-chart';
+import { testApp } from './support/tmp';
 
 function synth(props?: MultitoolChartProps) {
-  return Testing.synth(new MultitoolChart(Testing.app(), 'multitool', props));
+  return Testing.synth(new MultitoolChart(testApp(), 'multitool', props));
 }
 
 describe('MultitoolChart', () => {

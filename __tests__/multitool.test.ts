@@ -1,9 +1,10 @@
 import { createHash } from 'crypto';
 import { Chart, Testing } from 'cdk8s';
 import { CONFIG_HASH_ANNOTATION, Multitool, MULTITOOL_DEFAULT_IMAGE, MultitoolProps, renderNginxConfig } from '../lib/multitool';
+import { testApp } from './support/tmp';
 
 function synth(props?: MultitoolProps) {
-  const chart = new Chart(Testing.app(), 'test', { disableResourceNameHashes: true });
+  const chart = new Chart(testApp(), 'test', { disableResourceNameHashes: true });
   new Multitool(chart, 'mt', props);
   const objects = Testing.synth(chart);
   return { configMap: objects.find(o => o.kind === 'ConfigMap'), ds: objects.find(o => o.kind === 'DaemonSet'), objects };

@@ -8,12 +8,13 @@ import { App, Chart, Testing } from 'cdk8s';
 import {
   CalicoInstallation, CalicoIpPool, DualStackService, KindClusterConfig, Multitool,
 } from '../lib';
+import { testApp } from './support/tmp';
 
 const LIB = path.join(__dirname, '..', 'lib');
 
 /** A small lab: IPv6-primary Services in namespace `demo`, its own pools and one worker. */
 function secondApp() {
-  const app = Testing.app();
+  const app = testApp();
   const network = new Chart(app, 'network', { disableResourceNameHashes: true });
   new CalicoIpPool(network, 'V4', { name: 'pods-v4', cidr: '10.10.0.0/16', blockSize: 24, vxlanMode: 'Always' });
   new CalicoIpPool(network, 'V6', { name: 'pods-v6', cidr: 'fd00:abcd::/48', blockSize: 120 });

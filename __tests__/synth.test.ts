@@ -122,6 +122,52 @@ describe('synth', () => {
       const res = run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth']);
       expect(res.status).toBe(0);
       expect(res.stderr).toContain('Published 3 files to dist/: 0000-calico.k8s.yaml, 0001-multitool.k8s.yaml, kind/cluster.yaml');
+      expect(res.stderr).not.toMatch(/warning/i);
+    });
+
+    test('special-purpose ranges and a pool too small for the nodes fail synth, one line per key, and leave dist/ and .lab/dist/ byte-identical', () => {
+      fs.writeFileSync(path.join(project, 'lab.config.yaml'), 'workers: 1\n');
+      expect(run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth']).status).toBe(0);
+      const custom = snapshotTree(path.join(project, '.lab', 'dist'));
+      fs.writeFileSync(path.join(project, 'lab.config.yaml'), [
+        'workers: 4',
+        'pools:',
+        '  ipv4: { cidr: 169.254.0.0/24, blockSize: 26 }',
+        '  ipv6: { cidr: "fe80::/9" }',
+        'serviceSubnets: { ipv4: 127.0.0.0/16, ipv6: "ff05::/112" }',
+        '',
+      ].join('\n'));
+      try {
+        const res = run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth']);
+        expect(res.status).not.toBe(0);
+        const problems = res.stderr.split('\n').filter(l => l.startsWith('  - '));
+        expect(problems.map(p => p.slice(4, p.indexOf(': ')))).toEqual(['pools.ipv4.cidr', 'serviceSubnets.ipv4', 'pools.ipv6.cidr', 'serviceSubnets.ipv6', 'pools.ipv4.blockSize']);
+        expect(res.stderr).toContain('pools.ipv4.cidr: got "169.254.0.0/24", which lies in 169.254.0.0/16, IPv4 link-local (RFC 3927)');
+        expect(res.stderr).toContain('serviceSubnets.ipv4: got "127.0.0.0/16", which lies in 127.0.0.0/8, IPv4 loopback (RFC 1122)');
+        expect(res.stderr).toContain('pools.ipv6.cidr: got "fe80::/9", which overlaps fe80::/10, IPv6 link-local (RFC 4291)');
+        expect(res.stderr).toContain('serviceSubnets.ipv6: got "ff05::/112", which lies in ff00::/8, IPv6 multicast (RFC 4291)');
+        expect(res.stderr).toContain('pools.ipv4.blockSize: got 26 for the pool 169.254.0.0/24: 4 blocks of /26 for 5 nodes (1 control plane + 4 workers)');
+        expect(res.stderr).toContain('.lab/dist/ was left unchanged.');
+        expect(snapshotTree(path.join(project, 'dist'))).toEqual(before);
+        expect(snapshotTree(path.join(project, '.lab', 'dist'))).toEqual(custom);
+      } finally {
+        fs.rmSync(path.join(project, 'lab.config.yaml'));
+      }
+    });
+
+    test('a node image the lab was not made for warns on stderr and still publishes', () => {
+      fs.writeFileSync(path.join(project, 'lab.config.yaml'), 'kindNodeImage: kindest/node:v1.31.2\n');
+      try {
+        const res = run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth']);
+        expect(res.status).toBe(0);
+        expect(res.stderr).toContain('warning: lab.config.yaml: kindNodeImage: "kindest/node:v1.31.2" runs Kubernetes 1.31; Calico v3.28 is tested against Kubernetes 1.27 to 1.30');
+        expect(res.stderr).toContain('warning: lab.config.yaml: kindNodeImage: "kindest/node:v1.31.2" has no @sha256: digest');
+        expect(res.stderr).toContain('Published 3 files to .lab/dist/');
+        expect(fs.readFileSync(path.join(project, '.lab', 'dist', 'kind', 'cluster.yaml'), 'utf8')).toContain('image: kindest/node:v1.31.2\n');
+        expect(snapshotTree(path.join(project, 'dist'))).toEqual(before);
+      } finally {
+        fs.rmSync(path.join(project, 'lab.config.yaml'));
+      }
     });
 
     test('with a lab.config.yaml, synth publishes to .lab/dist/ and the committed dist/ stays byte-identical', () => {

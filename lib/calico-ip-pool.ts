@@ -1,6 +1,15 @@
 import { Construct } from 'constructs';
 import { IpPool, IpPoolSpec } from '../imports/ippool-crd.projectcalico.org';
-import { BLOCK_SIZE_RANGE, DEFAULT_BLOCK_SIZE, ENCAPSULATION_MODES, EncapsulationMode, IpFamily, familyOf, parseCidr } from './cidr';
+import { BLOCK_SIZE_RANGE, DEFAULT_BLOCK_SIZE, ENCAPSULATION_MODES, EncapsulationMode, IpFamily, ParsedCidr, familyOf, overlaps, parseCidr } from './cidr';
+
+/**
+ * The link-local ranges Calico v3.28.5 refuses a pool to overlap (libcalico-go validateIPPoolSpec and
+ * clientv3 ipPools.validateAndSetDefaults: "IP pool range overlaps with IPv4/IPv6 Link Local range").
+ */
+const CALICO_LINK_LOCAL: Record<IpFamily, string> = { ipv4: '169.254.0.0/16', ipv6: 'fe80::/10' };
+
+/** A DNS-1123 subdomain, what Calico's validateObjectMeta requires of a resource name (at most 253 characters). */
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** What Calico IPAM may use a pool's addresses for. */
 export type IpPoolUse = 'Workload' | 'Tunnel';
@@ -70,7 +79,9 @@ class IpPoolResource extends IpPool {
  * A Calico `IPPool` (crd.projectcalico.org/v1) with every field Calico reads set explicitly.
  *
  * Objects of this API group are written straight to the datastore: no Calico API server defaults or
- * validates them. So this construct validates its props and emits a complete spec.
+ * validates them. So this construct refuses what Calico v3.28.5's own IPPool validation refuses (the
+ * name, CIDR syntax and masking, link-local overlap, block size, encapsulation, allowed uses; not the
+ * nodeSelector's syntax) and emits a complete spec.
  */
 export class CalicoIpPool extends Construct {
   /** The address family of the pool's CIDR. */
@@ -81,15 +92,24 @@ export class CalicoIpPool extends Construct {
 
   constructor(scope: Construct, id: string, props: CalicoIpPoolProps) {
     super(scope, id);
+    if (!DNS1123_SUBDOMAIN.test(props.name) || props.name.length > 253) {
+      throw new Error(`invalid ip pool name ${JSON.stringify(props.name)}: must be a dns-1123 subdomain of at most 253 characters`);
+    }
     const family = familyOf(props.cidr);
     const cidr = parseCidr(props.cidr, family);
     if (typeof cidr === 'string') {
       throw new Error(`invalid ip pool cidr: ${cidr}`);
     }
+    const linkLocal = parseCidr(CALICO_LINK_LOCAL[family], family) as ParsedCidr;
+    if (overlaps(cidr, linkLocal)) {
+      throw new Error(`invalid ip pool cidr ${JSON.stringify(props.cidr)}: overlaps the ${family} link-local range ${CALICO_LINK_LOCAL[family]}, which calico refuses in a pool`);
+    }
     const [minBlock, maxBlock] = BLOCK_SIZE_RANGE[family];
     const blockSize = props.blockSize ?? DEFAULT_BLOCK_SIZE[family];
-    if (!Number.isInteger(blockSize) || blockSize < Math.max(minBlock, cidr.prefix) || blockSize > maxBlock) {
-      throw new Error(`invalid ip pool block size ${JSON.stringify(props.blockSize)} for ${props.cidr}: must be an integer from ${Math.max(minBlock, cidr.prefix)} to ${maxBlock}`);
+    // Calico checks the pool is at least one block only for enabled pools.
+    const minAllowed = props.disabled ? minBlock : Math.max(minBlock, cidr.prefix);
+    if (!Number.isInteger(blockSize) || blockSize < minAllowed || blockSize > maxBlock) {
+      throw new Error(`invalid ip pool block size ${JSON.stringify(props.blockSize)} for ${props.cidr}: must be an integer from ${minAllowed} to ${maxBlock}`);
     }
     const vxlanMode = props.vxlanMode ?? 'Always';
     const ipipMode = props.ipipMode ?? 'Never';

@@ -3,6 +3,7 @@
  * defaults from lib/defaults.ts. The lab's own app (main.ts -> lib/synth.ts) adds the configuration file.
  */
 export * from './cidr';
+export * from './special-ranges';
 export * from './defaults';
 export * from './calico-ip-pool';
 export * from './calico-installation';

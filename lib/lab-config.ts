@@ -5,8 +5,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { BLOCK_SIZE_RANGE, IP_FAMILIES, ParsedCidr, WIDEST_SERVICE_PREFIX, overlaps, parseCidr } from './cidr';
+import { BLOCK_SIZE_RANGE, FAMILY_NAME, IP_FAMILIES, IpFamily, ParsedCidr, WIDEST_SERVICE_PREFIX, overlaps, parseCidr } from './cidr';
 import { ALLOWED_KEYWORD, DEFAULT_LAB_CONFIG, LabConfig, LabConfigInput, labConfigSchema } from './config-schema';
+import { DEFAULT_POOLS, DEFAULT_SERVICE_SUBNETS, KIND_NODE_IMAGE } from './defaults';
+import { KUBEADM_MIN_POD_SUBNET_ADDRESSES } from './kind-cluster-config';
+import { refusedRangesOverlapping } from './special-ranges';
 
 /** One problem in a configuration: where, what was received, what is allowed. */
 export interface ConfigProblem {
@@ -149,7 +152,131 @@ export function checkSemantics(config: LabConfig): ConfigProblem[] {
     }
   }
 
+  problems.push(...checkSpecialRanges(config), ...checkPodSubnetSizes(config), ...checkPoolCapacity(config));
   return problems;
+}
+
+/** The pool and Service CIDRs of a configuration that parse (checkSemantics reports those that don't). */
+function parsedRanges(config: LabConfig): Array<{ path: string; value: string; cidr: ParsedCidr; example: string }> {
+  const candidates = IP_FAMILIES.flatMap(family => [
+    { path: `pools.${family}.cidr`, value: config.pools[family].cidr, family, example: DEFAULT_POOLS[family].cidr },
+    { path: `serviceSubnets.${family}`, value: config.serviceSubnets[family], family, example: DEFAULT_SERVICE_SUBNETS[family] },
+  ]);
+  return candidates.flatMap(c => {
+    const cidr = parseCidr(c.value, c.family);
+    return typeof cidr === 'string' ? [] : [{ path: c.path, value: c.value, cidr, example: c.example }];
+  });
+}
+
+/**
+ * Pools and Service ranges that overlap a special-purpose range the lab refuses (lib/special-ranges.ts):
+ * link-local, multicast, loopback, unspecified, IPv4-mapped/-compatible/-translated IPv6, broadcast and
+ * reserved IPv4, NAT64 prefixes, and what else the IANA registries mark not forwardable. One problem per key.
+ */
+export function checkSpecialRanges(config: LabConfig): ConfigProblem[] {
+  return parsedRanges(config).flatMap(({ path: at, value, cidr, example }) => {
+    const hits = refusedRangesOverlapping(cidr);
+    if (hits.length === 0) return [];
+    const inside = hits.length === 1 && hits[0].prefix <= cidr.prefix;
+    const named = hits.map(h => `${h.cidr}, ${FAMILY_NAME[h.family]} ${h.name}: ${h.why}`).join('; and ');
+    return [{
+      path: at,
+      message: `got ${show(value)}, which ${inside ? 'lies in' : 'overlaps'} ${named}; allowed: a range clear of the special-purpose ranges that docs/configuration.md lists, such as ${example}`,
+    }];
+  });
+}
+
+/** kubeadm's smallest pod subnet (MinimumAddressesInPodSubnet); the KindClusterConfig construct refuses smaller ones too. */
+export function checkPodSubnetSizes(config: LabConfig): ConfigProblem[] {
+  return parsedRanges(config).filter(r => r.path.startsWith('pools.')).flatMap(({ path: at, value, cidr }) => {
+    const bits = cidr.family === 'ipv4' ? 32 : 128;
+    const longest = bits - Math.ceil(Math.log2(KUBEADM_MIN_POD_SUBNET_ADDRESSES));
+    if (cidr.prefix <= longest) return [];
+    return [{
+      path: at,
+      message: `got ${show(value)}, ${2 ** (bits - cidr.prefix)} addresses; kubeadm refuses a pod subnet of fewer than ${KUBEADM_MIN_POD_SUBNET_ADDRESSES}; allowed: a prefix of /${longest} or shorter`,
+    }];
+  });
+}
+
+/** Nodes of the kind cluster: the control plane and the workers. */
+export function nodeCount(config: LabConfig): number {
+  return 1 + config.workers;
+}
+
+/**
+ * Pools with fewer blocks (2^(blockSize - prefix)) than the cluster has nodes: a node without a block of
+ * its own borrows addresses from another node's block, and the lab's "one block per node and family"
+ * (routes per block, verify's checks) no longer holds. Skipped where the block size is already refused.
+ */
+export function checkPoolCapacity(config: LabConfig): ConfigProblem[] {
+  const nodes = nodeCount(config);
+  const bitsNeeded = Math.ceil(Math.log2(nodes));
+  return IP_FAMILIES.flatMap((family: IpFamily) => {
+    const pool = config.pools[family];
+    const cidr = parseCidr(pool.cidr, family);
+    const [, maxBlock] = BLOCK_SIZE_RANGE[family];
+    if (typeof cidr === 'string' || pool.blockSize < cidr.prefix || pool.blockSize - cidr.prefix >= bitsNeeded) return [];
+    const blocks = 2 ** (pool.blockSize - cidr.prefix);
+    const smallestFit = cidr.prefix + bitsNeeded;
+    const longestPrefix = pool.blockSize - bitsNeeded;
+    const fits = [
+      ...(smallestFit < maxBlock ? [`a blockSize of ${smallestFit} or more (at most ${maxBlock})`] : []),
+      ...(smallestFit === maxBlock ? [`a blockSize of ${maxBlock}`] : []),
+      `a pool prefix of /${longestPrefix} or shorter`,
+    ];
+    const workers = `${config.workers} worker${config.workers === 1 ? '' : 's'}`;
+    return [{
+      path: `pools.${family}.blockSize`,
+      message: `got ${pool.blockSize} for the pool ${pool.cidr}: ${blocks} block${blocks === 1 ? '' : 's'} of /${pool.blockSize} for ${nodes} nodes (1 control plane + ${workers}), and every node needs a block of its own; allowed: ${fits.join(', or ')}`,
+    }];
+  });
+}
+
+/**
+ * The Kubernetes minors Calico v3.28 is tested against: v1.27 to v1.30, from Calico v3.28's system
+ * requirements (https://docs.tigera.io/calico/3.28/getting-started/kubernetes/requirements, "Supported versions").
+ */
+export const CALICO_TESTED_KUBERNETES: { readonly from: number; readonly to: number } = { from: 27, to: 30 };
+
+/** The tag of an image reference (`name[:tag][@sha256:digest]`), if it has one. */
+function imageTag(image: string): string | undefined {
+  const name = image.split('@')[0];
+  const last = name.slice(name.lastIndexOf('/') + 1);
+  return last.includes(':') ? last.slice(last.indexOf(':') + 1) : undefined;
+}
+
+/**
+ * What a configuration may do but the lab was not made for; printed on stderr at synth, never fatal:
+ * a kind node image whose Kubernetes version (read from its tag) Calico v3.28 is not tested against, or
+ * one not pinned by digest. The defaults give none.
+ */
+export function configWarnings(config: LabConfig): ConfigProblem[] {
+  const warnings: ConfigProblem[] = [];
+  const image = config.kindNodeImage;
+  const tag = imageTag(image);
+  const version = tag === undefined ? undefined : /^v?1\.(\d+)(\.\d+)?([-+].*)?$/.exec(tag);
+  const { from, to } = CALICO_TESTED_KUBERNETES;
+  const tested = `Calico v3.28 is tested against Kubernetes 1.${from} to 1.${to}, and the lab was made for ${show(imageTag(KIND_NODE_IMAGE))}`;
+  if (!version) {
+    const which = tag === undefined ? 'has no tag to read a Kubernetes version from' : `has the tag ${show(tag)}, which names no Kubernetes version`;
+    warnings.push({ path: 'kindNodeImage', message: `${show(image)} ${which}; ${tested}` });
+  } else {
+    const minor = Number(version[1]);
+    if (minor < from || minor > to) {
+      warnings.push({ path: 'kindNodeImage', message: `${show(image)} runs Kubernetes 1.${minor}; ${tested}` });
+    }
+  }
+  if (!image.includes('@sha256:')) {
+    const pinned = tag !== undefined && KIND_NODE_IMAGE.startsWith(`${image}@`) ? `; pinned, it is ${show(KIND_NODE_IMAGE)}` : '';
+    warnings.push({ path: 'kindNodeImage', message: `${show(image)} has no @sha256: digest, so the node image behind it can change under you (kind's release notes give each image's digest)${pinned}` });
+  }
+  return warnings;
+}
+
+/** Warnings as printed on stderr, one line each. */
+export function formatWarnings(source: string, warnings: readonly ConfigProblem[]): string[] {
+  return warnings.map(w => `warning: ${source}: ${w.path}: ${w.message}`);
 }
 
 function valueAtPath(config: LabConfig, dotted: string): unknown {

@@ -5,7 +5,7 @@ import { App, YamlOutputType } from 'cdk8s';
 import { KindClusterConfig } from './kind-cluster-config';
 import { Lab, nameChartFilesById } from './lab';
 import type { LabConfig } from './config-schema';
-import { DEFAULT_CONFIG_FILE, LabConfigError, loadLabConfig } from './lab-config';
+import { DEFAULT_CONFIG_FILE, LabConfigError, configWarnings, formatWarnings, loadLabConfig } from './lab-config';
 
 /** Where the app renders before publishing; `cdk8s.yaml` points the CLI's `output` here. */
 export const DEFAULT_STAGING_DIR = '.cdk8s.out';
@@ -127,15 +127,17 @@ export function main(): void {
   const distDir = resolveDistDir();
   try {
     const outdir = process.env.CDK8S_OUTDIR;
+    const { config, source } = loadLabConfig();
+    // Warnings name what the lab was not made for; unlike errors they don't stop the synth.
+    formatWarnings(source, configWarnings(config)).forEach(line => console.error(line));
     if (isStdoutRun(outdir)) {
       // --stdout: one multi-document file, nothing published.
-      const config = loadLabConfig().config;
       fs.rmSync(outdir!, { recursive: true, force: true });
       renderLab(config, outdir!, { singleFile: true });
       console.error(`cdk8s synth --stdout: the manifests only; ${distDir}/ was not touched and the kind config is not included.`);
       return;
     }
-    const { files } = synthesize({ distDir });
+    const { files } = synthesize({ distDir, config });
     const note = distDir === CUSTOM_DIST_DIR ? ` (your lab configuration; the committed ${DEFAULT_DIST_DIR}/ keeps the defaults)` : '';
     console.error(`Published ${files.length} files to ${distDir}/${note}: ${files.join(', ')}`);
   } catch (e) {

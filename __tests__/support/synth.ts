@@ -1,10 +1,10 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import { DEFAULT_LAB_CONFIG, LabConfig, LabConfigInput } from '../../lib/config-schema';
 import { resolveLabConfig } from '../../lib/lab-config';
 import { renderLab } from '../../lib/synth';
+import { mkTmp } from './tmp';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -26,9 +26,7 @@ export interface RenderedLab {
   kind: any;
 }
 
-export function mkTmp(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `calico-ipv6-lab-${prefix}-`));
-}
+export { mkTmp };
 
 /** Renders the whole lab (as `cdk8s synth` does) into a temp dir and parses it. */
 export function renderLabFor(input: LabConfigInput = {}): RenderedLab {

@@ -28,6 +28,9 @@
 #                                                                [$CALICO_CRDS_DIR/../tigera-operator.yaml]
 #   E2E_K8S_MINOR      required kubectl/kube-apiserver minor     [28]
 #   E2E_ASSETS_DIR     build-binaries.sh output                  [${XDG_CACHE_HOME:-$HOME/.cache}/calico-ipv6-lab/envtest/1.28.15]
+#   E2E_GENERATED_CONFIGS  generated valid lab configurations whose manifests must pass a strict
+#                      server-side dry-run (scripts/e2e/generated-configs.ts; 0 skips)      [6]
+#   E2E_GENERATED_SEED the generator's seed                      [20260515]
 #   E2E_TIMEOUT        seconds for each wait                     [60]
 #   E2E_KEEP_TMP       keep the temp dir (true)                  [false]
 set -euo pipefail
@@ -52,6 +55,8 @@ _crds_dir="${CALICO_CRDS_DIR%/}"
 E2E_TIGERA_OPERATOR_MANIFEST="${E2E_TIGERA_OPERATOR_MANIFEST:-${_crds_dir%/crds}/tigera-operator.yaml}"
 E2E_K8S_MINOR="${E2E_K8S_MINOR:-28}"
 E2E_ASSETS_DIR="${E2E_ASSETS_DIR:-${XDG_CACHE_HOME:-${HOME}/.cache}/calico-ipv6-lab/envtest/1.28.15}"
+E2E_GENERATED_CONFIGS="${E2E_GENERATED_CONFIGS:-6}"
+E2E_GENERATED_SEED="${E2E_GENERATED_SEED:-20260515}"
 E2E_TIMEOUT="${E2E_TIMEOUT:-60}"
 E2E_KEEP_TMP="${E2E_KEEP_TMP:-false}"
 CI="${CI:-false}"
@@ -508,6 +513,36 @@ apply_operator_manifest() {
   fi
 }
 
+# check_generated_configs: a bounded sample of generated valid lab configurations (the property suite's
+# generator, fixed seed), each rendered as synth renders it; the real API server must accept every
+# manifest of each in a strict server-side dry-run. Runs before dist is applied, so each object is a
+# create. One kubectl for all of them (kubectl's start-up is most of the cost); its errors name the file.
+check_generated_configs() {
+  local dir="${TMP_DIR}/generated" out lines dir_i what args=() count=0
+  if ((E2E_GENERATED_CONFIGS == 0)); then
+    skip "generated configurations (E2E_GENERATED_CONFIGS=0)"
+    return 0
+  fi
+  if ! lines="$(node -r "${REPO_ROOT}/scripts/swc-register.js" "${REPO_ROOT}/scripts/e2e/generated-configs.ts" \
+    "${dir}" "${E2E_GENERATED_CONFIGS}" "${E2E_GENERATED_SEED}" 2>&1)"; then
+    fail "${E2E_GENERATED_CONFIGS} generated lab configurations rendered (seed ${E2E_GENERATED_SEED})" "${lines}"
+    return 0
+  fi
+  while IFS=$'\t' read -r dir_i what; do
+    [[ -n "${dir_i}" ]] || continue
+    args+=(-f "${dir_i}")
+    count=$((count + 1))
+    echo "     generated config ${dir_i##*/}: ${what}"
+  done <<<"${lines}"
+  if out="$(k apply --dry-run=server --validate=strict "${args[@]}" 2>&1)"; then
+    pass "${count} generated configs (seed ${E2E_GENERATED_SEED}) pass kubectl apply --dry-run=server --validate=strict ($(grep -c . <<<"${out}") objects)"
+  else
+    # Only what was refused: 8 objects a config would push kubectl's reason past fail's 40 lines.
+    fail "${count} generated configs (seed ${E2E_GENERATED_SEED}) pass kubectl apply --dry-run=server --validate=strict (files under ${dir})" \
+      "$(grep -v ' (server dry run)$' <<<"${out}")"
+  fi
+}
+
 apply_dist() {
   local out
   out="$(k apply --validate=strict -f "${E2E_MANIFEST_DIR}" 2>&1)" ||
@@ -660,6 +695,7 @@ main() {
   else
     install_crds
   fi
+  check_generated_configs
   apply_dist
   check_objects_exist
   check_service_ips multitool-dual-stack IPv4,IPv6
