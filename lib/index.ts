@@ -4,14 +4,18 @@
  */
 export * from './cidr';
 export * from './defaults';
+export * from './as-number';
 export * from './calico-ip-pool';
+export * from './calico-bgp-configuration';
+export * from './calico-bgp-peer';
 export * from './calico-installation';
 export * from './calico-chart';
 export * from './multitool';
 export * from './dual-stack-service';
 export * from './multitool-chart';
 export * from './kind-cluster-config';
+export * from './frr-router-config';
 export { Lab, nameChartFilesById } from './lab';
 export type { LabProps } from './lab';
 export { DEFAULT_LAB_CONFIG, labConfigSchema, labConfigJsonSchema } from './config-schema';
-export type { LabConfig, LabConfigInput, PoolConfig } from './config-schema';
+export type { LabConfig, LabConfigInput, PoolConfig, RouterConfig } from './config-schema';
