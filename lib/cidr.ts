@@ -3,6 +3,7 @@
  * configuration both check, with no dependency on either.
  */
 import * as ipaddr from 'ipaddr.js';
+import { DEFAULT_ROUTER } from './defaults';
 
 export type IpFamily = 'ipv4' | 'ipv6';
 export const IP_FAMILIES: readonly IpFamily[] = ['ipv4', 'ipv6'];
@@ -102,8 +103,7 @@ const NOT_A_HOST: Record<string, string> = {
  * address, or the reason it is not acceptable: malformed, of the other family, or special-purpose.
  */
 export function parseHostAddress(value: string, family: IpFamily): ParsedAddress | string {
-  const example = family === 'ipv4' ? '172.18.255.254' : 'fc00:f853:ccd:e793::fffe';
-  const expected = `an ${FAMILY_NAME[family]} address such as ${example}`;
+  const expected = `an ${FAMILY_NAME[family]} address such as ${DEFAULT_ROUTER.peerIPs[family]}`;
   const valid = family === 'ipv4' ? ipaddr.IPv4.isValidFourPartDecimal(value) : !value.includes('%') && ipaddr.IPv6.isValid(value);
   if (!valid) {
     const other: IpFamily = family === 'ipv4' ? 'ipv6' : 'ipv4';

@@ -115,7 +115,8 @@ export function withDefaults(input: LabConfigInput): LabConfig {
 /**
  * The checks of routing "bgp": pools unencapsulated, AS numbers usable and different (eBGP), the router's
  * addresses hosts of kind's network that no pool or Service range covers. `input` tells the keys the
- * user wrote: the BGP keys under routing "vxlan" would do nothing, so they are refused, not ignored.
+ * user wrote: a BGP key set to anything but its default under routing "vxlan" would do nothing, so it
+ * is refused, not ignored.
  */
 function checkRouting(
   config: LabConfig,
@@ -125,9 +126,10 @@ function checkRouting(
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   if (config.routing !== 'bgp') {
-    for (const key of ['bgp', 'router'] as const) {
-      if (input[key] !== undefined) {
-        problems.push({ path: key, message: `set while routing is ${show(config.routing)}; allowed: only with routing: "bgp" (remove it, or set routing: "bgp")` });
+    // A value that differs from its default does nothing here: most likely routing: "bgp" was forgotten.
+    for (const [path, value, dflt] of leaves({ bgp: input.bgp, router: input.router }, { bgp: DEFAULT_LAB_CONFIG.bgp, router: DEFAULT_LAB_CONFIG.router })) {
+      if (value !== undefined && value !== dflt) {
+        problems.push({ path, message: `got ${show(value)} while routing is ${show(config.routing)}, where it does nothing; allowed: the default ${show(dflt)}, or routing: "bgp"` });
       }
     }
     return problems;
@@ -184,6 +186,16 @@ function checkRouting(
     }
   }
   return problems;
+}
+
+/** [dotted path, value in `input`, value in `defaults`] for every leaf key of `defaults`. */
+function leaves(input: any, defaults: any, prefix = ''): Array<[string, unknown, unknown]> {
+  return Object.entries(defaults).flatMap(([key, dflt]) => {
+    const at = prefix ? `${prefix}.${key}` : key;
+    return dflt !== null && typeof dflt === 'object'
+      ? leaves(input?.[key], dflt, at)
+      : [[at, input?.[key], dflt] as [string, unknown, unknown]];
+  });
 }
 
 /** What a Docker bridge network keeps for itself: the network address, the first host (the gateway), the IPv4 broadcast. */
