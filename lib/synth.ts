@@ -136,7 +136,8 @@ export function main(): void {
       const config = loadLabConfig().config;
       fs.rmSync(outdir!, { recursive: true, force: true });
       renderLab(config, outdir!, { singleFile: true });
-      console.error(`cdk8s synth --stdout: the manifests only; ${distDir}/ was not touched and the kind config is not included.`);
+      const router = config.routing === 'bgp' ? ' nor the router\'s frr/' : '';
+      console.error(`cdk8s synth --stdout: the manifests only; ${distDir}/ was not touched and the kind config is not included${router}.`);
       return;
     }
     const { files } = synthesize({ distDir });
