@@ -69,20 +69,32 @@ print_logs() {
   done
 }
 
+any_alive() { # PID...
+  local pid
+  for pid in "$@"; do
+    kill -0 "${pid}" 2>/dev/null && return 0
+  done
+  return 1
+}
+
+# stop_daemons: SIGTERM to every daemon at once, SIGKILL to those still running 5 s later.
 stop_daemons() {
-  local dir pidfile pid i
+  local dir pidfile pid i pids=()
   for dir in "${DAEMON_DIRS[@]}"; do
     for pidfile in "${dir}"/run/*.pid; do
-      [[ -s "${pidfile}" ]] || continue
-      pid="$(cat "${pidfile}")"
-      kill "${pid}" 2>/dev/null || continue
-      for ((i = 0; i < 50; i++)); do
-        kill -0 "${pid}" 2>/dev/null || break
-        sleep 0.1
-      done
-      kill -9 "${pid}" 2>/dev/null || true
+      [[ -s "${pidfile}" ]] && pids+=("$(cat "${pidfile}")")
     done
   done
+  ((${#pids[@]} > 0)) || return 0
+  kill "${pids[@]}" 2>/dev/null
+  for ((i = 0; i < 50; i++)); do
+    any_alive "${pids[@]}" || break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do
+    kill -9 "${pid}" 2>/dev/null
+  done
+  return 0
 }
 
 cleanup() {
