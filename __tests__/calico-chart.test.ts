@@ -47,4 +47,27 @@ describe('CalicoChart', () => {
       /^invalid bgp false: pool fd00:10:244::\/48 is unencapsulated/,
     );
   });
+
+  describe('with BGP objects', () => {
+    const peer = { name: 'router-ipv4', peerIP: '172.18.255.254', asNumber: 65000 };
+
+    test('the BGPConfiguration and BGPPeers come after the pools and before the Installation, and turn BGP on', () => {
+      const objects = synth({ bgpConfiguration: { asNumber: 64512 }, bgpPeers: [peer, { ...peer, name: 'router-ipv6', peerIP: 'fc00:f853:ccd:e793::fffe' }] });
+      expect(objects.map(o => `${o.kind}/${o.metadata.name}`)).toEqual([
+        'IPPool/default-ipv4-ippool', 'IPPool/default-ipv6-ippool', 'BGPConfiguration/default',
+        'BGPPeer/router-ipv4', 'BGPPeer/router-ipv6', 'Installation/default', 'APIServer/default',
+      ]);
+      expect(installationOf(objects).spec.calicoNetwork.bgp).toBe('Enabled');
+    });
+
+    test('fails if bgp is false while BGP objects are given', () => {
+      expect(() => synth({ bgp: false, bgpPeers: [peer] })).toThrow(
+        'invalid bgp false with a bgp configuration or bgp peers: only BIRD reads them; set bgp true or leave them out',
+      );
+    });
+
+    test('fails if two peers share a name', () => {
+      expect(() => synth({ bgpPeers: [peer, peer] })).toThrow('invalid bgp peers ["router-ipv4","router-ipv4"]: every peer needs its own name');
+    });
+  });
 });

@@ -5,6 +5,8 @@ const calicoGroups = ['crd.projectcalico.org', 'operator.tigera.io'];
 
 const lab = renderLabFor();
 const calicoObjects = lab.objects.filter(o => calicoGroups.includes(o.apiVersion.split('/')[0]));
+const bgpLab = renderLabFor({ routing: 'bgp' });
+const bgpCalicoObjects = bgpLab.objects.filter(o => calicoGroups.includes(o.apiVersion.split('/')[0]));
 
 test('the lab emits IPPools, an Installation and an APIServer', () => {
   expect(calicoObjects.map(o => o.kind).sort()).toEqual(['APIServer', 'IPPool', 'IPPool', 'Installation']);
@@ -38,6 +40,27 @@ describeWhen(missing)('Calico objects against the openAPIV3Schema of the pinned 
     for (const obj of calicoObjects) {
       expect({ object: `${obj.kind}/${obj.metadata.name}`, errors: errorsOf(obj) }).toEqual({ object: `${obj.kind}/${obj.metadata.name}`, errors: [] });
     }
+  });
+
+  test('every Calico object of routing: bgp is valid against its CRD, BGPConfiguration and BGPPeers included', () => {
+    expect(bgpCalicoObjects.map(o => o.kind).sort()).toEqual(['APIServer', 'BGPConfiguration', 'BGPPeer', 'BGPPeer', 'IPPool', 'IPPool', 'Installation']);
+    for (const obj of bgpCalicoObjects) {
+      expect({ object: `${obj.kind}/${obj.metadata.name}`, errors: errorsOf(obj) }).toEqual({ object: `${obj.kind}/${obj.metadata.name}`, errors: [] });
+    }
+  });
+
+  // The generated class calls it peerIp; only the CRD's spelling is a field.
+  test('fails if a BGPPeer spells peerIP as the generated class does', () => {
+    const peer = structuredClone(find(bgpLab.objects, 'BGPPeer', 'ipv6-lab-router-ipv6'));
+    peer.spec.peerIp = peer.spec.peerIP;
+    delete peer.spec.peerIP;
+    expect(errorsOf(peer)!.join('\n')).toMatch(/must NOT have additional properties .*peerIp/);
+  });
+
+  test('fails if the BGPConfiguration lists Service ranges as plain strings', () => {
+    const config = structuredClone(find(bgpLab.objects, 'BGPConfiguration', 'default'));
+    config.spec.serviceClusterIPs = ['10.96.0.0/16'];
+    expect(errorsOf(config)!.join('\n')).toMatch(/\/spec\/serviceClusterIPs\/0 must be object/);
   });
 
   test('fails if an IPPool carries an unknown field', () => {

@@ -19,6 +19,9 @@ describe('defaults', () => {
       pools: defaults.DEFAULT_POOLS,
       serviceSubnets: defaults.DEFAULT_SERVICE_SUBNETS,
       multitool: { port: defaults.DEFAULT_APP_PORT, servicePort: defaults.DEFAULT_SERVICE_PORT },
+      routing: defaults.DEFAULT_ROUTING,
+      bgp: { asNumber: defaults.DEFAULT_CLUSTER_AS_NUMBER },
+      router: defaults.DEFAULT_ROUTER,
     });
   });
 
@@ -26,8 +29,11 @@ describe('defaults', () => {
   test.each(fs.readdirSync(LIB).filter(f => f.endsWith('.ts') && f !== 'defaults.ts'))('%s repeats no lab default', (file) => {
     const code = codeOf(file);
     expect(code).not.toMatch(/[^\w.:/-](80|8080)\b(?![.:/])/);
-    for (const value of [defaults.DEFAULT_CLUSTER_NAME, defaults.DEFAULT_SERVICE_SUBNETS.ipv4, defaults.DEFAULT_SERVICE_SUBNETS.ipv6, defaults.KIND_NODE_IMAGE]) {
+    for (const value of [defaults.DEFAULT_CLUSTER_NAME, defaults.DEFAULT_SERVICE_SUBNETS.ipv4, defaults.DEFAULT_SERVICE_SUBNETS.ipv6, defaults.KIND_NODE_IMAGE,
+      defaults.DEFAULT_ROUTER.image, ...Object.values(defaults.DEFAULT_ROUTER.peerIPs), ...Object.values(defaults.DEFAULT_ROUTER.network)]) {
       expect(code).not.toContain(`'${value}'`);
     }
+    // AS numbers as values, not as the ends of a range such as RFC 6996's 64512-65534.
+    expect(code).not.toMatch(/[^\w.-](64512|65000)\b(?!-)/);
   });
 });

@@ -55,6 +55,29 @@ describe('lab configuration', () => {
     expect(parseLabConfigYaml(example![1], 'README.md')).toEqual(DEFAULT_LAB_CONFIG);
   });
 
+  test('routing bgp defaults the pools to no encapsulation, and keeps every other default', () => {
+    const config = resolveLabConfig({ routing: 'bgp' });
+    expect(config.pools.ipv4).toEqual({ ...DEFAULT_LAB_CONFIG.pools.ipv4, vxlanMode: 'Never', ipipMode: 'Never' });
+    expect(config.pools.ipv6).toEqual({ ...DEFAULT_LAB_CONFIG.pools.ipv6, vxlanMode: 'Never', ipipMode: 'Never' });
+    expect(config).toMatchObject({ routing: 'bgp', bgp: { asNumber: 64512 }, router: DEFAULT_LAB_CONFIG.router });
+  });
+
+  test('routing bgp: custom router and AS numbers, four-octet and documentation ones included', () => {
+    const config = resolveLabConfig({
+      routing: 'bgp', bgp: { asNumber: 4200000000 },
+      router: { asNumber: 64496, peerIPs: { ipv4: '172.19.0.250' }, network: { ipv4: '172.19.0.0/16' }, image: 'quay.io/frrouting/frr:9.1.0' },
+    });
+    expect(config.router).toEqual({
+      asNumber: 64496, peerIPs: { ipv4: '172.19.0.250', ipv6: 'fc00:f853:ccd:e793::fffe' },
+      network: { ipv4: '172.19.0.0/16', ipv6: 'fc00:f853:ccd:e793::/64' }, image: 'quay.io/frrouting/frr:9.1.0',
+    });
+  });
+
+  // The README's example spells out every default, the BGP ones too: that must stay valid under vxlan.
+  test('routing vxlan accepts the BGP keys at their defaults', () => {
+    expect(resolveLabConfig({ bgp: { asNumber: 64512 }, router: { asNumber: 65000, peerIPs: { ipv6: 'fc00:f853:ccd:e793::fffe' } } })).toEqual(DEFAULT_LAB_CONFIG);
+  });
+
   test('an empty file means the defaults', () => {
     expect(resolveLabConfig(parseLabConfigYaml('# nothing here\n', 'x'))).toEqual(DEFAULT_LAB_CONFIG);
   });
@@ -96,7 +119,7 @@ describe('lab configuration', () => {
     ['an encapsulation mode is misspelled', { pools: { ipv6: { vxlanMode: 'always' } } },
       ['pools.ipv6.vxlanMode: got "always"; allowed: "Never", "Always", "CrossSubnet"']],
     ['a top-level key is unknown', { clustername: 'x' },
-      ['clustername: unknown key; allowed keys here: clusterName, workers, kindNodeImage, pools, serviceSubnets, multitool']],
+      ['clustername: unknown key; allowed keys here: clusterName, workers, kindNodeImage, pools, serviceSubnets, multitool, routing, bgp, router']],
     ['a nested key is misspelled', { pools: { ipv4: { natOutgoin: true } } },
       ['pools.ipv4.natOutgoin: unknown key; allowed keys here: cidr, blockSize, vxlanMode, ipipMode, natOutgoing']],
     ['natOutgoing is a string', { pools: { ipv4: { natOutgoing: 'yes' } } },
@@ -118,6 +141,52 @@ describe('lab configuration', () => {
       ['multitool.image: got "Wbitt/Network Multitool"; allowed: an image reference such as "registry/name:tag" or "name@sha256:<64 hex>"']],
     ['the document is not a mapping', ['clusterName'],
       ['(top level): got ["clusterName"]; allowed: a value of type object']],
+    // routing: bgp (docs/bgp.md)
+    ['routing is misspelled', { routing: 'BGP' },
+      ['routing: got "BGP"; allowed: "vxlan", "bgp"']],
+    ['a pool keeps VXLAN under routing bgp', { routing: 'bgp', pools: { ipv4: { vxlanMode: 'CrossSubnet' } } },
+      ['pools.ipv4.vxlanMode: got "CrossSubnet" with routing "bgp"; allowed: "Never" (routing "bgp" carries pod traffic unencapsulated, on routes the nodes announce)']],
+    ['a pool uses IP-in-IP under routing bgp', { routing: 'bgp', pools: { ipv4: { ipipMode: 'Always' } } },
+      ['pools.ipv4.ipipMode: got "Always" with routing "bgp"; allowed: "Never" (routing "bgp" carries pod traffic unencapsulated, on routes the nodes announce)']],
+    ['the IPv6 pool uses IP-in-IP under routing bgp: one message, the IPv6 one', { routing: 'bgp', pools: { ipv6: { ipipMode: 'Always' } } },
+      ['pools.ipv6.ipipMode: got "Always"; allowed: "Never" (Calico has no IP-in-IP for IPv6; use vxlanMode)']],
+    ['the router shares the cluster\'s AS', { routing: 'bgp', router: { asNumber: 64512 } },
+      ['router.asNumber: got 64512, the cluster\'s AS number (bgp.asNumber); allowed: another AS number (the lab peers the cluster with the router over eBGP)']],
+    ['the cluster AS is AS_TRANS', { routing: 'bgp', bgp: { asNumber: 23456 } },
+      ['bgp.asNumber: got 23456, AS_TRANS (RFC 6793), the placeholder two-octet speakers see for a four-octet AS; allowed: an AS number from 1 to 4294967295, best 64512-65534 or 4200000000-4294967294 (private use, RFC 6996)']],
+    ['the router AS is in IANA\'s reserved range', { routing: 'bgp', router: { asNumber: 65600 } },
+      ['router.asNumber: got 65600, reserved by IANA (65552-131071); allowed: an AS number from 1 to 4294967295, best 64512-65534 or 4200000000-4294967294 (private use, RFC 6996)']],
+    ['an AS number is 0', { routing: 'bgp', bgp: { asNumber: 0 } },
+      ['bgp.asNumber: got 0; allowed: an AS number from 1 to 4294967295, best 64512-65534 or 4200000000-4294967294 (private use, RFC 6996)']],
+    ['an AS number needs more than 32 bits', { routing: 'bgp', router: { asNumber: 4294967296 } },
+      ['router.asNumber: got 4294967296; allowed: an AS number from 1 to 4294967295, best 64512-65534 or 4200000000-4294967294 (private use, RFC 6996)']],
+    ['the router\'s address lies in a pool', { routing: 'bgp', router: { peerIPs: { ipv4: '192.168.255.254' } } },
+      ['router.peerIPs.ipv4: got "192.168.255.254", inside pools.ipv4.cidr ("192.168.0.0/16"); allowed: an address outside every pool and Service range, on kind\'s Docker network']],
+    ['the router\'s address lies in a Service range', { routing: 'bgp', router: { peerIPs: { ipv6: 'fd00:10:96::fffe' } } },
+      ['router.peerIPs.ipv6: got "fd00:10:96::fffe", inside serviceSubnets.ipv6 ("fd00:10:96::/112"); allowed: an address outside every pool and Service range, on kind\'s Docker network']],
+    ['the router\'s address is off kind\'s network', { routing: 'bgp', router: { peerIPs: { ipv4: '172.19.0.254' } } },
+      ['router.peerIPs.ipv4: got "172.19.0.254", outside router.network.ipv4 ("172.18.0.0/16"); allowed: an IPv4 address of kind\'s Docker network']],
+    ['the router\'s address is loopback', { routing: 'bgp', router: { peerIPs: { ipv6: '::1' } } },
+      ['router.peerIPs.ipv6: got "::1", a loopback address; allowed: an IPv6 address such as fc00:f853:ccd:e793::fffe']],
+    ['the router\'s address is unspecified', { routing: 'bgp', router: { peerIPs: { ipv4: '0.0.0.0' } } },
+      ['router.peerIPs.ipv4: got "0.0.0.0", the unspecified address; allowed: an IPv4 address such as 172.18.255.254']],
+    ['the router\'s address is Docker\'s gateway', { routing: 'bgp', router: { peerIPs: { ipv6: 'fc00:f853:ccd:e793::1' } } },
+      ['router.peerIPs.ipv6: got "fc00:f853:ccd:e793::1", Docker\'s gateway (the network\'s first address) of router.network.ipv6 ("fc00:f853:ccd:e793::/64"); allowed: another address of that network, best one at its far end']],
+    ['the router\'s address is the broadcast address', { routing: 'bgp', router: { peerIPs: { ipv4: '172.18.255.255' } } },
+      ['router.peerIPs.ipv4: got "172.18.255.255", the broadcast address of router.network.ipv4 ("172.18.0.0/16"); allowed: another address of that network, best one at its far end']],
+    ['the router\'s address is the network address', { routing: 'bgp', router: { peerIPs: { ipv4: '172.18.0.0' } } },
+      ['router.peerIPs.ipv4: got "172.18.0.0", the network address of router.network.ipv4 ("172.18.0.0/16"); allowed: another address of that network, best one at its far end']],
+    ['the router\'s IPv4 slot holds an IPv6 address', { routing: 'bgp', router: { peerIPs: { ipv4: 'fc00:f853:ccd:e793::fffe' } } },
+      ['router.peerIPs.ipv4: got "fc00:f853:ccd:e793::fffe", an IPv6 address in the ipv4 slot; allowed: an IPv4 address such as 172.18.255.254']],
+    ['the router\'s address is a CIDR', { routing: 'bgp', router: { peerIPs: { ipv4: '172.18.255.254/16' } } },
+      ['router.peerIPs.ipv4: got "172.18.255.254/16", which is not an address; allowed: an IPv4 address such as 172.18.255.254']],
+    ['kind\'s network overlaps a pool', { routing: 'bgp', pools: { ipv4: { cidr: '172.16.0.0/12' } } },
+      ['router.network.ipv4: got "172.18.0.0/16", which overlaps pools.ipv4.cidr ("172.16.0.0/12"); allowed: kind\'s Docker network, disjoint from every pool and Service range',
+        'router.peerIPs.ipv4: got "172.18.255.254", inside pools.ipv4.cidr ("172.16.0.0/12"); allowed: an address outside every pool and Service range, on kind\'s Docker network']],
+    ['a router key is set while routing is vxlan', { router: { asNumber: 65100 } },
+      ['router.asNumber: got 65100 while routing is "vxlan", where it does nothing; allowed: the default 65000, or routing: "bgp"']],
+    ['the cluster AS is set while routing is vxlan', { bgp: { asNumber: 64600 } },
+      ['bgp.asNumber: got 64600 while routing is "vxlan", where it does nothing; allowed: the default 64512, or routing: "bgp"']],
   ])('fails if %s', (_what, input, expected) => {
     expect(problemsFor(input)).toEqual(expected);
   });

@@ -102,6 +102,11 @@ describe('Lab (the whole synth)', () => {
     expect(lab.kind.networking.podSubnet).toBe(pools.join(','));
   });
 
+  test('routing vxlan (the default) has no BGP objects and no router', () => {
+    expect(lab.objects.filter(o => o.kind.startsWith('BGP'))).toEqual([]);
+    expect(Object.keys(lab.files).filter(f => f.startsWith('frr'))).toEqual([]);
+  });
+
   test('two labs live in one app: each owns its charts', () => {
     const dir = mkTmp('two-labs');
     const app = new App({ outdir: dir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
@@ -116,3 +121,64 @@ describe('Lab (the whole synth)', () => {
     expect(b.kind.toJson()).toMatchObject({ name: 'lab-b' });
   });
 });
+
+describe('Lab with routing: bgp', () => {
+  const lab = renderLabFor({ routing: 'bgp' });
+
+  test('unencapsulated pools, BIRD on, the mesh and both Service ranges, one global peer per family to the router', () => {
+    for (const name of ['default-ipv4-ippool', 'default-ipv6-ippool']) {
+      expect(find(lab.objects, 'IPPool', name).spec).toMatchObject({ vxlanMode: 'Never', ipipMode: 'Never', natOutgoing: true });
+    }
+    expect(find(lab.objects, 'Installation', 'default').spec.calicoNetwork.bgp).toBe('Enabled');
+    expect(find(lab.objects, 'BGPConfiguration', 'default').spec).toEqual({
+      asNumber: 64512, logSeverityScreen: 'Info', nodeToNodeMeshEnabled: true,
+      serviceClusterIPs: [{ cidr: '10.96.0.0/16' }, { cidr: 'fd00:10:96::/112' }],
+    });
+    expect(find(lab.objects, 'BGPPeer', 'ipv6-lab-router-ipv4').spec).toEqual({
+      asNumber: 65000, keepOriginalNextHop: true, peerIP: '172.18.255.254', sourceAddress: 'UseNodeIP',
+    });
+    expect(find(lab.objects, 'BGPPeer', 'ipv6-lab-router-ipv6').spec).toEqual({
+      asNumber: 65000, keepOriginalNextHop: true, peerIP: 'fc00:f853:ccd:e793::fffe', sourceAddress: 'UseNodeIP',
+    });
+  });
+
+  test('writes the router\'s configuration under frr/, where `kubectl apply -f dist` does not read it', () => {
+    expect(Object.keys(lab.files).sort()).toEqual([
+      '0000-calico.k8s.yaml', '0001-multitool.k8s.yaml', path.join('frr', 'daemons'), path.join('frr', 'frr.conf'), path.join('frr', 'vtysh.conf'),
+      path.join('kind', 'cluster.yaml'),
+    ]);
+    expect(lab.files[path.join('frr', 'frr.conf')]).toContain('hostname ipv6-lab-router\n');
+  });
+
+  // docs/bgp.md explains these files line by line: it must show what synth writes.
+  test('docs/bgp.md shows the frr.conf and the BGP objects synth writes', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '..', 'docs', 'bgp.md'), 'utf8');
+    const blockAfter = (marker: string) => /```\w*\n([\s\S]*?)```/.exec(doc.slice(doc.indexOf(marker)))![1];
+    const conf = lab.files[path.join('frr', 'frr.conf')].split('\n');
+    expect(conf.slice(0, 4).every(l => l.startsWith('! '))).toBe(true);
+    expect(blockAfter('`frr/frr.conf` with the defaults:')).toBe(conf.slice(4).join('\n'));
+    const calico = lab.files['0000-calico.k8s.yaml'];
+    const bgpObjects = calico.slice(calico.indexOf('apiVersion: crd.projectcalico.org/v1\nkind: BGPConfiguration'), calico.indexOf('apiVersion: operator.tigera.io/v1'));
+    expect(`${blockAfter('`0000-calico.k8s.yaml` with the defaults')}---\n`).toBe(bgpObjects);
+  });
+
+  test('one configuration drives the cluster\'s and the router\'s side together', () => {
+    const custom = renderLabFor({
+      clusterName: 'lab2', routing: 'bgp',
+      pools: { ipv4: { cidr: '10.244.0.0/16', blockSize: 24 } },
+      serviceSubnets: { ipv6: 'fd00:30::/112' },
+      bgp: { asNumber: 4200000000 },
+      router: { asNumber: 4200000001, peerIPs: { ipv4: '172.19.255.254' }, network: { ipv4: '172.19.0.0/16' } },
+    });
+    expect(find(custom.objects, 'BGPConfiguration', 'default').spec).toMatchObject({ asNumber: 4200000000, serviceClusterIPs: [{ cidr: '10.96.0.0/16' }, { cidr: 'fd00:30::/112' }] });
+    expect(find(custom.objects, 'BGPPeer', 'lab2-router-ipv4').spec).toMatchObject({ asNumber: 4200000001, peerIP: '172.19.255.254' });
+    const conf = custom.files[path.join('frr', 'frr.conf')];
+    expect(conf).toContain('hostname lab2-router\n');
+    expect(conf).toContain('router bgp 4200000001\n');
+    expect(conf).toContain(' neighbor CALICO-IPV4 remote-as 4200000000\n');
+    expect(conf).toContain(' bgp listen range 172.19.0.0/16 peer-group CALICO-IPV4\n');
+    expect(conf).toContain('ip prefix-list CALICO-IPV4-IN seq 5 permit 10.244.0.0/16 ge 24\n');
+    expect(conf).toContain('ipv6 prefix-list CALICO-IPV6-IN seq 10 permit fd00:30::/112\n');
+  });
+});
+

@@ -186,6 +186,25 @@ describe('synth', () => {
       }
     });
 
+    test('with routing: bgp, synth publishes the router\'s frr/ beside the manifests; --stdout says it leaves it out', () => {
+      fs.writeFileSync(path.join(project, 'lab.config.yaml'), 'routing: bgp\n');
+      try {
+        const res = run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth']);
+        expect(res.status).toBe(0);
+        expect(res.stderr).toContain('Published 6 files to .lab/dist/ (your lab configuration; the committed dist/ keeps the defaults): '
+          + '0000-calico.k8s.yaml, 0001-multitool.k8s.yaml, frr/daemons, frr/frr.conf, frr/vtysh.conf, kind/cluster.yaml');
+        expect(fs.readFileSync(path.join(project, '.lab', 'dist', 'frr', 'frr.conf'), 'utf8')).toContain('router bgp 65000\n');
+        expect(snapshotTree(path.join(project, 'dist'))).toEqual(before);
+        const stdout = run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth', '--stdout']);
+        expect(stdout.status).toBe(0);
+        expect(stdout.stderr).toContain('the kind config is not included nor the router\'s frr/.');
+        expect(parseAllDocuments(stdout.stdout).map(d => d.toJS().kind)).toContain('BGPPeer');
+      } finally {
+        fs.rmSync(path.join(project, 'lab.config.yaml'));
+        fs.rmSync(path.join(project, '.lab'), { recursive: true, force: true });
+      }
+    });
+
     test('`cdk8s synth --stdout` prints separated documents and touches neither dist/ nor .lab/dist/', () => {
       fs.writeFileSync(path.join(project, 'lab.config.yaml'), 'multitool: { servicePort: 8081 }\n');
       try {

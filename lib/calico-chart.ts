@@ -1,5 +1,7 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
+import { CalicoBgpConfiguration, CalicoBgpConfigurationProps } from './calico-bgp-configuration';
+import { CalicoBgpPeer, CalicoBgpPeerProps } from './calico-bgp-peer';
 import { CalicoInstallation } from './calico-installation';
 import { CalicoIpPool, CalicoIpPoolProps } from './calico-ip-pool';
 import { DEFAULT_POOLS } from './defaults';
@@ -21,9 +23,20 @@ export interface CalicoChartProps extends ChartProps {
   /**
    * Run BIRD and a BGP mesh (see `CalicoInstallationProps.bgp`). VXLAN pools do not need it; pools
    * with IP-in-IP or without encapsulation do (the operator refuses them without BGP).
-   * @default - false, or true when a pool uses IP-in-IP or no encapsulation
+   * @default - false, or true when a pool uses IP-in-IP or no encapsulation, or BGP objects are given
    */
   readonly bgp?: boolean;
+  /**
+   * The cluster-wide `BGPConfiguration` named `default`: the cluster's AS number, the node-to-node mesh,
+   * the Service ranges the nodes advertise. Needs BGP.
+   * @default - none: calico-node's own defaults (AS 64512, mesh on, no Service advertised)
+   */
+  readonly bgpConfiguration?: CalicoBgpConfigurationProps;
+  /**
+   * BGP peers outside the cluster, one `BGPPeer` each. Needs BGP.
+   * @default - none
+   */
+  readonly bgpPeers?: readonly CalicoBgpPeerProps[];
 }
 
 /** Why a pool needs BIRD's routes, as the operator's Installation validation puts it; undefined for VXLAN. */
@@ -44,6 +57,9 @@ export class CalicoChart extends Chart {
   public readonly ipv4Pool: CalicoIpPool;
   public readonly ipv6Pool: CalicoIpPool;
   public readonly installation: CalicoInstallation;
+  /** The `BGPConfiguration`, when the props give one. */
+  public readonly bgpConfiguration?: CalicoBgpConfiguration;
+  public readonly bgpPeers: readonly CalicoBgpPeer[];
 
   constructor(scope: Construct, id: string, props: CalicoChartProps = {}) {
     super(scope, id, { disableResourceNameHashes: true, ...props });
@@ -58,7 +74,21 @@ export class CalicoChart extends Chart {
     if (props.bgp === false && needs.length > 0) {
       throw new Error(`invalid bgp false: ${needs.join('; ')}; set bgp true or use vxlanMode "Always" or "CrossSubnet" with ipipMode "Never"`);
     }
-    this.installation = new CalicoInstallation(this, 'Installation', { bgp: props.bgp ?? needs.length > 0 });
-    this.installation.node.addDependency(this.ipv4Pool, this.ipv6Pool);
+    const peers = props.bgpPeers ?? [];
+    const bgpObjects = props.bgpConfiguration !== undefined || peers.length > 0;
+    if (props.bgp === false && bgpObjects) {
+      throw new Error('invalid bgp false with a bgp configuration or bgp peers: only BIRD reads them; set bgp true or leave them out');
+    }
+    const names = peers.map(p => p.name);
+    if (new Set(names).size !== names.length) {
+      throw new Error(`invalid bgp peers ${JSON.stringify(names)}: every peer needs its own name`);
+    }
+    if (props.bgpConfiguration) {
+      this.bgpConfiguration = new CalicoBgpConfiguration(this, 'BgpConfiguration', props.bgpConfiguration);
+    }
+    this.bgpPeers = peers.map(p => new CalicoBgpPeer(this, `BgpPeer-${p.name}`, p));
+    this.installation = new CalicoInstallation(this, 'Installation', { bgp: props.bgp ?? (needs.length > 0 || bgpObjects) });
+    // The operator reads the pools when it first reconciles; calico-node reads the BGP objects when it starts.
+    this.installation.node.addDependency(this.ipv4Pool, this.ipv6Pool, ...(this.bgpConfiguration ? [this.bgpConfiguration] : []), ...this.bgpPeers);
   }
 }

@@ -3,6 +3,7 @@
  * configuration both check, with no dependency on either.
  */
 import * as ipaddr from 'ipaddr.js';
+import { DEFAULT_ROUTER } from './defaults';
 
 export type IpFamily = 'ipv4' | 'ipv6';
 export const IP_FAMILIES: readonly IpFamily[] = ['ipv4', 'ipv6'];
@@ -70,4 +71,56 @@ export function overlaps(a: ParsedCidr, b: ParsedCidr): boolean {
   if (a.family !== b.family) return false;
   return (a.address as ipaddr.IPv4).match(b.address as ipaddr.IPv4, b.prefix)
     || (b.address as ipaddr.IPv4).match(a.address as ipaddr.IPv4, a.prefix);
+}
+
+/** A single address parsed and checked: family and canonical form. */
+export interface ParsedAddress {
+  readonly family: IpFamily;
+  readonly address: ipaddr.IPv4 | ipaddr.IPv6;
+}
+
+/**
+ * Special-purpose ranges (as ipaddr.js names them) where no host on a Docker network can live, with
+ * the words a problem message uses. Private, unique-local and global unicast addresses pass.
+ */
+const NOT_A_HOST: Record<string, string> = {
+  unspecified: 'the unspecified address',
+  loopback: 'a loopback address',
+  linkLocal: 'a link-local address',
+  multicast: 'a multicast address',
+  broadcast: 'the broadcast address',
+  reserved: 'a reserved address',
+  ipv4Mapped: 'an IPv4-mapped IPv6 address',
+  rfc6145: 'an IPv4-translated address',
+  rfc6052: 'a NAT64 address (64:ff9b::/96)',
+  '6to4': 'a 6to4 address',
+  teredo: 'a Teredo address',
+  discard: 'a discard-only address',
+};
+
+/**
+ * Parses `value` as one host address of the expected family (no prefix length). Returns the parsed
+ * address, or the reason it is not acceptable: malformed, of the other family, or special-purpose.
+ */
+export function parseHostAddress(value: string, family: IpFamily): ParsedAddress | string {
+  const expected = `an ${FAMILY_NAME[family]} address such as ${DEFAULT_ROUTER.peerIPs[family]}`;
+  const valid = family === 'ipv4' ? ipaddr.IPv4.isValidFourPartDecimal(value) : !value.includes('%') && ipaddr.IPv6.isValid(value);
+  if (!valid) {
+    const other: IpFamily = family === 'ipv4' ? 'ipv6' : 'ipv4';
+    const isOther = other === 'ipv4' ? ipaddr.IPv4.isValidFourPartDecimal(value) : ipaddr.IPv6.isValid(value);
+    return isOther
+      ? `got ${JSON.stringify(value)}, an ${FAMILY_NAME[other]} address in the ${family} slot; allowed: ${expected}`
+      : `got ${JSON.stringify(value)}, which is not an address; allowed: ${expected}`;
+  }
+  const address = ipaddr.parse(value);
+  const special = NOT_A_HOST[address.range()];
+  if (special) {
+    return `got ${JSON.stringify(value)}, ${special}; allowed: ${expected}`;
+  }
+  return { family, address };
+}
+
+/** Whether a parsed address lies inside a parsed CIDR of the same family. */
+export function contains(cidr: ParsedCidr, address: ParsedAddress): boolean {
+  return cidr.family === address.family && (address.address as ipaddr.IPv4).match(cidr.address as ipaddr.IPv4, cidr.prefix);
 }

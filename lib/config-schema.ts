@@ -7,10 +7,11 @@
  * synth without a configuration file has nothing to validate. Its types cost nothing at run time.
  */
 import type { ObjectOptions, Static, TObject, TProperties } from '@sinclair/typebox';
+import { AS_NUMBER_RANGE, PRIVATE_AS_NUMBERS } from './as-number';
 import { BLOCK_SIZE_RANGE, ENCAPSULATION_MODES, EncapsulationMode, FAMILY_NAME, IpFamily } from './cidr';
 import {
-  DEFAULT_APP_PORT, DEFAULT_CLUSTER_NAME, DEFAULT_POOLS, DEFAULT_SERVICE_PORT, DEFAULT_SERVICE_SUBNETS,
-  DEFAULT_WORKERS, KIND_NODE_IMAGE, WORKERS_RANGE,
+  DEFAULT_APP_PORT, DEFAULT_CLUSTER_AS_NUMBER, DEFAULT_CLUSTER_NAME, DEFAULT_POOLS, DEFAULT_ROUTER, DEFAULT_ROUTING,
+  DEFAULT_SERVICE_PORT, DEFAULT_SERVICE_SUBNETS, DEFAULT_WORKERS, KIND_NODE_IMAGE, ROUTINGS, Routing, WORKERS_RANGE,
 } from './defaults';
 import { MULTITOOL_DEFAULT_IMAGE } from './multitool';
 import { DNS1123_LABEL } from './validate';
@@ -45,6 +46,19 @@ function buildSchema() {
   const port = (description: string, defaultValue: number) =>
     Type.Integer({ minimum: 1, maximum: 65535, description, default: defaultValue });
 
+  const asNumber = (description: string, defaultValue: number) => Type.Integer({
+    minimum: AS_NUMBER_RANGE[0],
+    maximum: AS_NUMBER_RANGE[1],
+    [ALLOWED_KEYWORD]: `an AS number from ${AS_NUMBER_RANGE[0]} to ${AS_NUMBER_RANGE[1]}, best ${PRIVATE_AS_NUMBERS}`,
+    description,
+    default: defaultValue,
+  });
+
+  const perFamily = (what: (family: IpFamily) => string, defaults: { ipv4: string; ipv6: string }, description: string) => object({
+    ipv4: Type.String({ description: what('ipv4'), default: defaults.ipv4 }),
+    ipv6: Type.String({ description: what('ipv6'), default: defaults.ipv6 }),
+  }, { description });
+
   const pool = (family: IpFamily) => {
     const [min, max] = BLOCK_SIZE_RANGE[family];
     const d = DEFAULT_POOLS[family];
@@ -61,10 +75,10 @@ function buildSchema() {
         description: `Prefix length of the address blocks Calico IPAM hands each node (${min}-${max}, not shorter than the pool's prefix).`,
         default: d.blockSize,
       }),
-      vxlanMode: encapsulation(`VXLAN encapsulation between nodes: Never, Always or CrossSubnet (only between subnets).`, d.vxlanMode),
+      vxlanMode: encapsulation('VXLAN encapsulation between nodes: Never, Always or CrossSubnet (only between subnets). Under routing "bgp": "Never" (its default there).', d.vxlanMode),
       ipipMode: encapsulation(
         family === 'ipv4'
-          ? 'IP-in-IP encapsulation; "Never" unless vxlanMode is "Never" (a pool uses one encapsulation).'
+          ? 'IP-in-IP encapsulation; "Never" unless vxlanMode is "Never" (a pool uses one encapsulation), and "Never" under routing "bgp".'
           : 'IP-in-IP encapsulation; must be "Never": Calico has no IP-in-IP for IPv6.',
         d.ipipMode,
       ),
@@ -99,6 +113,28 @@ function buildSchema() {
       port: port('Port nginx listens on in the pods, on IPv4 and IPv6 (the Services\' targetPort).', DEFAULT_APP_PORT),
       servicePort: port('Port of the dual-stack and the IPv6-only Service.', DEFAULT_SERVICE_PORT),
     }, { description: 'The test workload: a DaemonSet whose nginx answers on both families, and its two Services.' }),
+    routing: Type.Unsafe<Routing>({
+      enum: [...ROUTINGS],
+      description: 'How pod traffic crosses nodes: "vxlan" (tunnels, the lab README\'s) or "bgp" (native routing: unencapsulated pools whose routes the nodes announce over BGP, to each other and to an external FRR router).',
+      default: DEFAULT_ROUTING,
+    }),
+    bgp: object({
+      asNumber: asNumber('The cluster\'s AS number (BGPConfiguration default, asNumber): every node\'s, for the node-to-node mesh and towards the router.', DEFAULT_CLUSTER_AS_NUMBER),
+    }, { description: 'Calico\'s BGP settings under routing "bgp".' }),
+    router: object({
+      asNumber: asNumber('The router\'s AS number (the BGPPeers\' asNumber); another than bgp.asNumber: the sessions are eBGP.', DEFAULT_ROUTER.asNumber),
+      peerIPs: perFamily(
+        family => `The router's ${FAMILY_NAME[family]} address on kind's Docker network (the ${family} BGPPeer's peerIP); inside router.network.${family}, outside every pool and Service range.`,
+        DEFAULT_ROUTER.peerIPs,
+        'The router\'s addresses, one per family; the defaults are the far end of kind\'s default network, which Docker fills from the low end.',
+      ),
+      network: perFamily(
+        family => `kind's Docker network, ${FAMILY_NAME[family]} (docker network inspect kind): the router accepts BGP sessions from any address in it.`,
+        DEFAULT_ROUTER.network,
+        'kind\'s Docker network, where the nodes and the router are: Docker, not the lab, picks the nodes\' addresses, so the router listens to the whole range.',
+      ),
+      image: imageReference('The router\'s image: FRR\'s official image, pinned by tag.', DEFAULT_ROUTER.image),
+    }, { description: 'The external router of routing "bgp": an FRR container on kind\'s Docker network, peering eBGP with every node over IPv4 and IPv6.' }),
   }, {
     title: 'calico-ipv6-lab configuration (lab.config.yaml)',
     description: 'Every key is optional; a missing key takes the lab\'s default.',
@@ -113,6 +149,7 @@ export type LabConfigInput = Static<ReturnType<typeof buildSchema>>;
 /** A complete, validated configuration (see `resolveLabConfig`). */
 export type LabConfig = Complete<Static<ReturnType<typeof buildSchema>>>;
 export type PoolConfig = LabConfig['pools']['ipv4'];
+export type RouterConfig = LabConfig['router'];
 
 let schema: TObject | undefined;
 
@@ -138,6 +175,14 @@ export const DEFAULT_LAB_CONFIG: LabConfig = {
     image: MULTITOOL_DEFAULT_IMAGE,
     port: DEFAULT_APP_PORT,
     servicePort: DEFAULT_SERVICE_PORT,
+  },
+  routing: DEFAULT_ROUTING,
+  bgp: { asNumber: DEFAULT_CLUSTER_AS_NUMBER },
+  router: {
+    asNumber: DEFAULT_ROUTER.asNumber,
+    peerIPs: { ...DEFAULT_ROUTER.peerIPs },
+    network: { ...DEFAULT_ROUTER.network },
+    image: DEFAULT_ROUTER.image,
   },
 };
 

@@ -49,3 +49,34 @@ export const DEFAULT_SERVICE_PORT = 80;
 
 /** Namespace of the workload and Services when neither the props nor the chart name one. */
 export const DEFAULT_NAMESPACE = 'default';
+
+/** How pod traffic crosses nodes: VXLAN tunnels (the lab README's), or native routing announced over BGP. */
+export type Routing = 'vxlan' | 'bgp';
+export const ROUTINGS: readonly Routing[] = ['vxlan', 'bgp'];
+export const DEFAULT_ROUTING: Routing = 'vxlan';
+
+/** The cluster's AS number: Calico's own default (BGPConfiguration asNumber, a private AS of RFC 6996). */
+export const DEFAULT_CLUSTER_AS_NUMBER = 64512;
+
+/**
+ * The external router of `routing: bgp`, an FRR container on kind's Docker network.
+ *
+ * The network is kind's default: Docker picks the IPv4 /16 from its pools (172.18.0.0/16 when docker0 holds
+ * 172.17.0.0/16, as on a fresh Docker), and kind derives the IPv6 /64 from the network's name (a ULA,
+ * fc00:f853:ccd:e793::/64 for "kind"). Docker hands containers addresses from the low end of each range
+ * (.1 is the gateway, the nodes get .2, .3, ..., the lab's external host the next one), so the router's
+ * fixed addresses are host 65534 of each range, the far end: no container Docker starts on the network
+ * reaches them before 65,000 others.
+ */
+export const DEFAULT_ROUTER = {
+  /** A private AS of RFC 6996, other than the cluster's: the lab teaches eBGP. */
+  asNumber: 65000,
+  peerIPs: { ipv4: '172.18.255.254', ipv6: 'fc00:f853:ccd:e793::fffe' },
+  network: { ipv4: '172.18.0.0/16', ipv6: 'fc00:f853:ccd:e793::/64' },
+  /**
+   * FRR's official image (quay.io since FRR 8.4.2), at the version of Debian bookworm's `frr` package that
+   * the real-FRR test loads the synthesized configuration into. Pinned by tag: the registry cannot be
+   * reached from where this was written to read its digest.
+   */
+  image: 'quay.io/frrouting/frr:8.4.4',
+} as const;

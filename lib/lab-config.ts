@@ -5,7 +5,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { BLOCK_SIZE_RANGE, FAMILY_NAME, IP_FAMILIES, IpFamily, ParsedCidr, WIDEST_SERVICE_PREFIX, overlaps, parseCidr } from './cidr';
+import { asNumberProblem } from './as-number';
+import { BLOCK_SIZE_RANGE, FAMILY_NAME, IP_FAMILIES, IpFamily, ParsedAddress, ParsedCidr, WIDEST_SERVICE_PREFIX, contains, overlaps, parseCidr, parseHostAddress } from './cidr';
 import { ALLOWED_KEYWORD, DEFAULT_LAB_CONFIG, LabConfig, LabConfigInput, labConfigSchema } from './config-schema';
 import { DEFAULT_POOLS, DEFAULT_SERVICE_SUBNETS, KIND_NODE_IMAGE } from './defaults';
 import { KUBEADM_MIN_POD_SUBNET_ADDRESSES } from './kind-cluster-config';
@@ -85,24 +86,138 @@ function describeSchemaError(input: unknown, e: ErrorObject): ConfigProblem {
   }
 }
 
-/** Fills the keys the user left out with the lab's defaults. */
+/**
+ * Fills the keys the user left out with the lab's defaults. Under routing "bgp" the pools default to no
+ * encapsulation (vxlanMode and ipipMode "Never"): the nodes route pod traffic natively.
+ */
 export function withDefaults(input: LabConfigInput): LabConfig {
   const d = DEFAULT_LAB_CONFIG;
+  const routing = input.routing ?? d.routing;
+  const native = routing === 'bgp' ? { vxlanMode: 'Never', ipipMode: 'Never' } as const : {};
   return {
     clusterName: input.clusterName ?? d.clusterName,
     workers: input.workers ?? d.workers,
     kindNodeImage: input.kindNodeImage ?? d.kindNodeImage,
     pools: {
-      ipv4: { ...d.pools.ipv4, ...input.pools?.ipv4 },
-      ipv6: { ...d.pools.ipv6, ...input.pools?.ipv6 },
+      ipv4: { ...d.pools.ipv4, ...native, ...input.pools?.ipv4 },
+      ipv6: { ...d.pools.ipv6, ...native, ...input.pools?.ipv6 },
     },
     serviceSubnets: { ...d.serviceSubnets, ...input.serviceSubnets },
     multitool: { ...d.multitool, ...input.multitool },
+    routing,
+    bgp: { ...d.bgp, ...input.bgp },
+    router: {
+      asNumber: input.router?.asNumber ?? d.router.asNumber,
+      peerIPs: { ...d.router.peerIPs, ...input.router?.peerIPs },
+      network: { ...d.router.network, ...input.router?.network },
+      image: input.router?.image ?? d.router.image,
+    },
   };
 }
 
-/** Checks what a schema cannot: CIDR syntax and family, block sizes, overlaps, service range sizes, encapsulation. */
-export function checkSemantics(config: LabConfig): ConfigProblem[] {
+/**
+ * The checks of routing "bgp": pools unencapsulated, AS numbers usable and different (eBGP), the router's
+ * addresses hosts of kind's network that no pool or Service range covers. `input` tells the keys the
+ * user wrote: a BGP key set to anything but its default under routing "vxlan" would do nothing, so it
+ * is refused, not ignored.
+ */
+function checkRouting(
+  config: LabConfig,
+  input: LabConfigInput,
+  ranges: ReadonlyArray<{ path: string; cidr: ParsedCidr }>,
+  reported: ReadonlySet<string>,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (config.routing !== 'bgp') {
+    // A value that differs from its default does nothing here: most likely routing: "bgp" was forgotten.
+    for (const [path, value, dflt] of leaves({ bgp: input.bgp, router: input.router }, { bgp: DEFAULT_LAB_CONFIG.bgp, router: DEFAULT_LAB_CONFIG.router })) {
+      if (value !== undefined && value !== dflt) {
+        problems.push({ path, message: `got ${show(value)} while routing is ${show(config.routing)}, where it does nothing; allowed: the default ${show(dflt)}, or routing: "bgp"` });
+      }
+    }
+    return problems;
+  }
+
+  for (const family of IP_FAMILIES) {
+    for (const mode of ['vxlanMode', 'ipipMode'] as const) {
+      const value = config.pools[family][mode];
+      // An IP-in-IP IPv6 pool has its own message already.
+      if (value !== 'Never' && !reported.has(`pools.${family}.${mode}`)) {
+        problems.push({ path: `pools.${family}.${mode}`, message: `got ${show(value)} with routing "bgp"; allowed: "Never" (routing "bgp" carries pod traffic unencapsulated, on routes the nodes announce)` });
+      }
+    }
+  }
+
+  for (const [path, value] of [['bgp.asNumber', config.bgp.asNumber], ['router.asNumber', config.router.asNumber]] as const) {
+    const problem = asNumberProblem(value);
+    if (problem) problems.push({ path, message: problem });
+  }
+  if (config.router.asNumber === config.bgp.asNumber) {
+    problems.push({ path: 'router.asNumber', message: `got ${config.router.asNumber}, the cluster's AS number (bgp.asNumber); allowed: another AS number (the lab peers the cluster with the router over eBGP)` });
+  }
+
+  for (const family of IP_FAMILIES) {
+    const networkPath = `router.network.${family}`;
+    const network = parseCidr(config.router.network[family], family);
+    if (typeof network === 'string') {
+      problems.push({ path: networkPath, message: network });
+    } else {
+      for (const range of ranges.filter(r => overlaps(r.cidr, network))) {
+        problems.push({ path: networkPath, message: `got ${show(config.router.network[family])}, which overlaps ${range.path} (${show(valueAtPath(config, range.path))}); allowed: kind's Docker network, disjoint from every pool and Service range` });
+      }
+    }
+
+    const addressPath = `router.peerIPs.${family}`;
+    const value = config.router.peerIPs[family];
+    const address = parseHostAddress(value, family);
+    if (typeof address === 'string') {
+      problems.push({ path: addressPath, message: address });
+      continue;
+    }
+    const inside = ranges.filter(r => contains(r.cidr, address));
+    for (const range of inside) {
+      problems.push({ path: addressPath, message: `got ${show(value)}, inside ${range.path} (${show(valueAtPath(config, range.path))}); allowed: an address outside every pool and Service range, on kind's Docker network` });
+    }
+    if (typeof network === 'string' || inside.length > 0) continue;
+    if (!contains(network, address)) {
+      problems.push({ path: addressPath, message: `got ${show(value)}, outside ${networkPath} (${show(config.router.network[family])}); allowed: an ${FAMILY_NAME[family]} address of kind's Docker network` });
+      continue;
+    }
+    const reserved = reservedOnDockerNetwork(network, address);
+    if (reserved) {
+      problems.push({ path: addressPath, message: `got ${show(value)}, ${reserved} of ${networkPath} (${show(config.router.network[family])}); allowed: another address of that network, best one at its far end` });
+    }
+  }
+  return problems;
+}
+
+/** [dotted path, value in `input`, value in `defaults`] for every leaf key of `defaults`. */
+function leaves(input: any, defaults: any, prefix = ''): Array<[string, unknown, unknown]> {
+  return Object.entries(defaults).flatMap(([key, dflt]) => {
+    const at = prefix ? `${prefix}.${key}` : key;
+    return dflt !== null && typeof dflt === 'object'
+      ? leaves(input?.[key], dflt, at)
+      : [[at, input?.[key], dflt] as [string, unknown, unknown]];
+  });
+}
+
+/** What a Docker bridge network keeps for itself: the network address, the first host (the gateway), the IPv4 broadcast. */
+function reservedOnDockerNetwork(network: ParsedCidr, address: ParsedAddress): string | undefined {
+  const toBigInt = (a: ParsedAddress['address']) => a.toByteArray().reduce((n, b) => (n << 8n) | BigInt(b), 0n);
+  const offset = toBigInt(address.address) - toBigInt(network.address);
+  const size = 1n << BigInt((network.family === 'ipv4' ? 32 : 128) - network.prefix);
+  if (offset === 0n) return 'the network address';
+  if (offset === 1n) return "Docker's gateway (the network's first address)";
+  if (network.family === 'ipv4' && offset === size - 1n) return 'the broadcast address';
+  return undefined;
+}
+
+/**
+ * Checks what a schema cannot: CIDR syntax and family, block sizes, overlaps, service range sizes,
+ * encapsulation, and routing "bgp"'s AS numbers and router addresses. `input`, what the user wrote, tells
+ * the keys that were set.
+ */
+export function checkSemantics(config: LabConfig, input: LabConfigInput = {}): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const ranges: Array<{ path: string; cidr: ParsedCidr }> = [];
 
@@ -153,6 +268,7 @@ export function checkSemantics(config: LabConfig): ConfigProblem[] {
   }
 
   problems.push(...checkSpecialRanges(config), ...checkPodSubnetSizes(config), ...checkPoolCapacity(config));
+  problems.push(...checkRouting(config, input, ranges, new Set(problems.map(p => p.path))));
   return problems;
 }
 
@@ -296,7 +412,7 @@ export function resolveLabConfig(input: unknown, source = 'configuration'): LabC
     }
   }
   const config = withDefaults(input as LabConfigInput);
-  const problems = checkSemantics(config);
+  const problems = checkSemantics(config, input as LabConfigInput);
   if (problems.length > 0) {
     throw new LabConfigError(source, problems);
   }

@@ -5,6 +5,8 @@ import { Construct } from 'constructs';
 import { CalicoChart } from './calico-chart';
 import type { LabConfig } from './config-schema';
 import { DEFAULT_LAB_CONFIG } from './config-schema';
+import type { Routing } from './defaults';
+import { FrrRouterConfig } from './frr-router-config';
 import { KindClusterConfig } from './kind-cluster-config';
 import { MultitoolChart } from './multitool-chart';
 
@@ -18,18 +20,37 @@ export interface LabProps {
 
 /**
  * Everything the Calico IPv6 lab needs, from one configuration: the Calico chart, the multitool chart
- * (applied after Calico, so the files are numbered in apply order) and the kind cluster config.
+ * (applied after Calico, so the files are numbered in apply order) and the kind cluster config; under
+ * routing "bgp" also the BGP objects in the Calico chart and the external router's FRR configuration.
  * Its charts are its children, so one app can hold several labs.
  */
 export class Lab extends Construct {
+  public readonly routing: Routing;
   public readonly calico: CalicoChart;
   public readonly multitool: MultitoolChart;
   public readonly kind: KindClusterConfig;
+  /** The external router's configuration, under routing "bgp". */
+  public readonly router?: FrrRouterConfig;
 
   constructor(scope: Construct, id: string, props: LabProps = {}) {
     super(scope, id);
     const config = props.config ?? DEFAULT_LAB_CONFIG;
-    this.calico = new CalicoChart(this, 'calico', { ipv4Pool: config.pools.ipv4, ipv6Pool: config.pools.ipv6 });
+    this.routing = config.routing;
+    const serviceClusterIPs = [config.serviceSubnets.ipv4, config.serviceSubnets.ipv6];
+    const routerName = `${config.clusterName}-router`;
+    const bgp = config.routing === 'bgp' ? {
+      bgp: true,
+      bgpConfiguration: { asNumber: config.bgp.asNumber, nodeToNodeMeshEnabled: true, serviceClusterIPs },
+      // One global peer per family: every node opens an IPv4 and an IPv6 session to the router. Each block
+      // goes out with its own node as next hop, whichever node relays it (keepOriginalNextHop).
+      bgpPeers: (['ipv4', 'ipv6'] as const).map(family => ({
+        name: `${routerName}-${family}`,
+        peerIP: config.router.peerIPs[family],
+        asNumber: config.router.asNumber,
+        keepOriginalNextHop: true,
+      })),
+    } : {};
+    this.calico = new CalicoChart(this, 'calico', { ipv4Pool: config.pools.ipv4, ipv6Pool: config.pools.ipv6, ...bgp });
     this.multitool = new MultitoolChart(this, 'multitool', config.multitool);
     // Pods need the CNI; the dependency also makes cdk8s number the files 0000-, 0001- in apply order.
     this.multitool.addDependency(this.calico);
@@ -40,6 +61,17 @@ export class Lab extends Construct {
       podSubnets: [config.pools.ipv4.cidr, config.pools.ipv6.cidr],
       serviceSubnets: [config.serviceSubnets.ipv4, config.serviceSubnets.ipv6],
     });
+    if (config.routing === 'bgp') {
+      this.router = new FrrRouterConfig(this, 'Router', {
+        hostname: routerName,
+        asNumber: config.router.asNumber,
+        addresses: config.router.peerIPs,
+        nodeNetwork: config.router.network,
+        clusterAsNumber: config.bgp.asNumber,
+        pools: [config.pools.ipv4, config.pools.ipv6],
+        serviceClusterIPs,
+      });
+    }
   }
 }
 

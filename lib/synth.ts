@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, YamlOutputType } from 'cdk8s';
+import { FrrRouterConfig } from './frr-router-config';
 import { KindClusterConfig } from './kind-cluster-config';
 import { Lab, nameChartFilesById } from './lab';
 import type { LabConfig } from './config-schema';
@@ -59,6 +60,9 @@ export function renderLab(config: LabConfig, outdir: string, options: { singleFi
     nameChartFilesById(app, outdir);
     for (const kind of KindClusterConfig.all(app)) {
       kind.writeTo(outdir);
+    }
+    for (const router of FrrRouterConfig.all(app)) {
+      router.writeTo(outdir);
     }
   }
   return listFiles(outdir);
@@ -134,7 +138,8 @@ export function main(): void {
       // --stdout: one multi-document file, nothing published.
       fs.rmSync(outdir!, { recursive: true, force: true });
       renderLab(config, outdir!, { singleFile: true });
-      console.error(`cdk8s synth --stdout: the manifests only; ${distDir}/ was not touched and the kind config is not included.`);
+      const router = config.routing === 'bgp' ? ' nor the router\'s frr/' : '';
+      console.error(`cdk8s synth --stdout: the manifests only; ${distDir}/ was not touched and the kind config is not included${router}.`);
       return;
     }
     const { files } = synthesize({ distDir, config });

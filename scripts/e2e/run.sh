@@ -32,6 +32,8 @@
 #                      server-side dry-run (scripts/e2e/generated-configs.ts; 0 skips)      [6]
 #   E2E_GENERATED_SEED the generator's seed                      [20260515]
 #   E2E_TIMEOUT        seconds for each wait                     [60]
+#   E2E_VARIANTS       routing variants synthesized (`routing: X`, the rest default) and applied on
+#                      top of the manifests, each checked as they are (empty: none)  [bgp]
 #   E2E_KEEP_TMP       keep the temp dir (true)                  [false]
 set -euo pipefail
 
@@ -59,13 +61,17 @@ E2E_GENERATED_CONFIGS="${E2E_GENERATED_CONFIGS:-6}"
 E2E_GENERATED_SEED="${E2E_GENERATED_SEED:-20260515}"
 E2E_TIMEOUT="${E2E_TIMEOUT:-60}"
 E2E_KEEP_TMP="${E2E_KEEP_TMP:-false}"
+E2E_VARIANTS="${E2E_VARIANTS-bgp}"
 CI="${CI:-false}"
 
 # An unknown field for the strict-validation negative case.
 UNKNOWN_FIELD="e2eUnknownField"
 # Objects whose stored .spec must equal dist's ("apiVersion kind", extended regex).
 IPPOOL_KIND="crd\.projectcalico\.org/v1 IPPool"
-SPEC_KINDS="${IPPOOL_KIND}|operator\.tigera\.io/v1 (Installation|APIServer)"
+SPEC_KINDS="crd\.projectcalico\.org/v1 (IPPool|BGPConfiguration|BGPPeer)|operator\.tigera\.io/v1 (Installation|APIServer)"
+# The largest four-octet AS number a speaker may take (RFC 6793; 4294967295 is reserved), above the
+# CRDs' `format: int32`: Calico reads asNumber as a uint32.
+FOUR_OCTET_AS=4294967294
 
 ETCD="" KUBE_APISERVER="" KUBECTL=""
 TMP_DIR="" ETCD_URL="" FIRST_SERVICE_IP="" LAST_PID=""
@@ -652,6 +658,59 @@ check_unknown_field_rejected() {
   fi
 }
 
+# synth_variant ROUTING: the lab with `routing: ROUTING` and every other key at its default, synthesized
+# by the cdk8s CLI as a user does; prints the dist directory.
+synth_variant() {
+  local routing="$1" dir="${TMP_DIR}/variant-$1"
+  mkdir -p "${dir}"
+  printf 'routing: %s\n' "${routing}" >"${dir}/lab.config.yaml"
+  (cd "${REPO_ROOT}" && LAB_CONFIG="${dir}/lab.config.yaml" LAB_DIST_DIR="${dir}/dist" CDK8S_CHECK_UPGRADE=false \
+    node_modules/.bin/cdk8s synth --output "${dir}/staging") >"${dir}/synth.log" 2>&1 || {
+    cat "${dir}/synth.log" >&2
+    return 1
+  }
+  echo "${dir}/dist"
+}
+
+# check_variant ROUTING: the variant's manifests applied over the lab's, checked as the lab's are.
+check_variant() {
+  local routing="$1" dist out main="${E2E_MANIFEST_DIR}"
+  if ! dist="$(synth_variant "${routing}" 2>"${TMP_DIR}/variant.err")"; then
+    fail "routing ${routing}: npx cdk8s synth" "$(cat "${TMP_DIR}/variant.err")"
+    return
+  fi
+  out="$(node "${HELPER}" objects "${dist}" | cut -f2 | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $2; sep=", "}')"
+  pass "routing ${routing}: synthesized to ${dist} (${out})"
+  E2E_MANIFEST_DIR="${dist}"
+  apply_dist
+  check_objects_exist
+  check_specs_stored "routing ${routing}: " "${SPEC_KINDS}"
+  check_reapply_unchanged
+  check_diff_clean
+  if [[ "${routing}" == bgp ]]; then
+    check_four_octet_as
+  fi
+  E2E_MANIFEST_DIR="${main}"
+}
+
+# check_four_octet_as: a BGPPeer whose asNumber needs all 32 bits is accepted and kept as written
+# (server-side dry run: nothing changes).
+check_four_octet_as() {
+  local name file="${TMP_DIR}/bgppeer-four-octet.yaml" out rc=0
+  name="$(node "${HELPER}" objects "${E2E_MANIFEST_DIR}" | awk -F'\t' '$2 == "BGPPeer" {print $4; exit}')"
+  if ! out="$(node "${HELPER}" extract "${E2E_MANIFEST_DIR}" crd.projectcalico.org/v1 BGPPeer "${name}" "${file}" 2>&1)"; then
+    fail "BGPPeer ${name} with asNumber ${FOUR_OCTET_AS} accepted as written" "${out}"
+    return
+  fi
+  sed -i "s/^  asNumber: .*/  asNumber: ${FOUR_OCTET_AS}/" "${file}"
+  out="$(k apply --validate=strict --dry-run=server -f "${file}" -o jsonpath='{.spec.asNumber}' 2>&1)" || rc=$?
+  if ((rc == 0)) && [[ "${out}" == "${FOUR_OCTET_AS}" ]]; then
+    pass "BGPPeer ${name} with asNumber ${FOUR_OCTET_AS} (above the CRD's format int32) accepted as written (server-side dry run)"
+  else
+    fail "BGPPeer ${name} with asNumber ${FOUR_OCTET_AS} accepted as written" "kubectl exit ${rc}, output: ${out}"
+  fi
+}
+
 check_dual_stack_needs_dual_stack_server() {
   local name=kube-apiserver-ipv4 svc="${TMP_DIR}/dual-stack-service.yaml" out reason rc=0
   if ! start_apiserver "${name}" "${SERVICE_SUBNET_V4}" /registry-ipv4-only 2>"${TMP_DIR}/start.err"; then
@@ -705,6 +764,10 @@ main() {
   check_diff_clean
   check_unknown_field_rejected
   check_specs_stored "after the rejected apply: " "${IPPOOL_KIND}"
+  local variant
+  for variant in ${E2E_VARIANTS}; do
+    check_variant "${variant}"
+  done
   check_dual_stack_needs_dual_stack_server
 }
 

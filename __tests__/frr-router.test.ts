@@ -1,0 +1,185 @@
+/**
+ * The router of `routing: bgp` in a real FRR (Debian's frr package, FRR 8.4): the synthesized frr.conf is
+ * loaded as the image loads it, and real FRRs playing the three Calico nodes peer with it over IPv4 and
+ * IPv6, in network namespaces that scripts/e2e/frr-router.sh creates and removes. One run (about 20 s
+ * here), then targeted assertions on what it captured.
+ *
+ * FRR_FIXTURES_DIR=__tests__/scripts/fixtures/bgp also saves the router's `show ... json` outputs there
+ * (see that directory's README).
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { mkTmp, REPO_ROOT, renderLabFor, requireTool } from './support/synth';
+
+const HARNESS = path.join(REPO_ROOT, 'scripts', 'e2e', 'frr-router.sh');
+
+// The harness's default nodes: kind's first three addresses and blocks Calico gave them on a real kind run.
+const NODES = [
+  { name: 'ipv6-lab-control-plane', v4: '172.18.0.2', v6: 'fc00:f853:ccd:e793::2', block4: '192.168.195.192/26', block6: 'fd00:10:244:a1f9:396e:2dd6:3f70:c3c0/122' },
+  { name: 'ipv6-lab-worker', v4: '172.18.0.3', v6: 'fc00:f853:ccd:e793::3', block4: '192.168.106.128/26', block6: 'fd00:10:244:6a81:e39d:1504:3117:bc80/122' },
+  { name: 'ipv6-lab-worker2', v4: '172.18.0.4', v6: 'fc00:f853:ccd:e793::4', block4: '192.168.129.192/26', block6: 'fd00:10:244:4c62:c4fa:dbc4:afce:81c0/122' },
+];
+const STRAY = { ipv4: '203.0.113.0/24', ipv6: '2001:db8:bad::/48' };
+
+function canMakeNetns(): boolean {
+  const name = `frr-probe-${process.pid}`;
+  const added = spawnSync('ip', ['netns', 'add', name]).status === 0;
+  if (added) spawnSync('ip', ['netns', 'delete', name]);
+  return added;
+}
+
+const FRR_BINARIES = ['/usr/lib/frr/zebra', '/usr/lib/frr/bgpd', '/usr/bin/vtysh'];
+const hasFrr = requireTool(FRR_BINARIES.every(f => fs.existsSync(f)), 'FRR (apt-get install frr)')
+  && requireTool(canMakeNetns(), 'network namespaces (ip netns add, as root)');
+
+const readJson = (dir: string, file: string) => JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+
+const FIXTURES = path.join(__dirname, 'scripts', 'fixtures', 'bgp');
+
+/** What stays the same from run to run in the router's four outputs (no timers, counters or link-locals). */
+function stableView(dir: string) {
+  const summary = readJson(dir, 'show-bgp-summary.json');
+  const neighbors = readJson(dir, 'show-bgp-neighbors.json');
+  const table = (file: string) => Object.fromEntries(Object.entries<any[]>(readJson(dir, file).routes).map(([prefix, paths]) => [
+    prefix, paths.map(p => `${p.peerId} via ${p.nexthops.filter((h: any) => h.scope !== 'link-local').map((h: any) => h.ip).join(',')} path ${p.path}`).sort(),
+  ]));
+  return {
+    summary: Object.fromEntries(['ipv4Unicast', 'ipv6Unicast'].map(af => [af, {
+      routerId: summary[af].routerId,
+      as: summary[af].as,
+      peers: Object.fromEntries(Object.entries<any>(summary[af].peers).map(([ip, p]) => [ip, [p.state, p.peerState, p.remoteAs, p.pfxRcd, p.pfxSnt]])),
+    }])),
+    ipv4: table('show-bgp-ipv4-unicast.json'),
+    ipv6: table('show-bgp-ipv6-unicast.json'),
+    neighbors: Object.fromEntries(Object.entries<any>(neighbors).map(([ip, n]) => [ip, {
+      state: n.bgpState, group: n.peerGroup, as: [n.localAs, n.remoteAs],
+      families: Object.fromEntries(Object.entries<any>(n.addressFamilyInfo).map(([af, i]) => [af, [i.routeMapForIncomingAdvertisements, i.routeMapForOutgoingAdvertisements, i.acceptedPrefixCounter, i.sentPrefixCounter]])),
+    }])),
+  };
+}
+
+(hasFrr ? describe : describe.skip)('the synthesized router configuration in a real FRR, peering with FRRs as the Calico nodes', () => {
+  let out: string;
+  let lab: ReturnType<typeof renderLabFor>;
+  const router = () => path.join(out, 'router');
+
+  beforeAll(() => {
+    lab = renderLabFor({ routing: 'bgp' });
+    out = mkTmp('frr-out');
+    const config = lab.files[path.join('frr', 'frr.conf')];
+    expect(config).toContain('router bgp 65000');
+    const res = spawnSync('bash', [HARNESS, path.join(lab.dir, 'frr'), out], {
+      encoding: 'utf8',
+      timeout: 240000,
+      env: {
+        ...process.env,
+        FRR_ROUTER_IPV4: '172.18.255.254/16',
+        FRR_ROUTER_IPV6: 'fc00:f853:ccd:e793::fffe/64',
+        FRR_CLUSTER_AS: '64512',
+        FRR_NODES: NODES.map(n => [n.name, `${n.v4}/16`, `${n.v6}/64`, n.block4, n.block6].join(',')).join(' '),
+        FRR_SERVICES: '10.96.0.0/16 fd00:10:96::/112',
+        FRR_STRAY: `${STRAY.ipv4} ${STRAY.ipv6}`,
+      },
+    });
+    if (res.status !== 0) {
+      throw new Error(`${HARNESS} exited ${res.status ?? res.signal}:\n${res.stderr}`);
+    }
+    const fixtures = process.env.FRR_FIXTURES_DIR;
+    if (fixtures) {
+      fs.mkdirSync(fixtures, { recursive: true });
+      for (const file of ['show-bgp-summary.json', 'show-bgp-ipv4-unicast.json', 'show-bgp-ipv6-unicast.json', 'show-bgp-neighbors.json']) {
+        fs.copyFileSync(path.join(router(), file), path.join(fixtures, file));
+      }
+    }
+  }, 260000);
+
+  afterAll(() => {
+    for (const dir of [out, lab?.dir]) {
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('every node has an Established session per family, each carrying its own family, policy in place', () => {
+    const summary = readJson(router(), 'show-bgp-summary.json');
+    for (const [af, key] of [['ipv4Unicast', 'v4'], ['ipv6Unicast', 'v6']] as const) {
+      expect(summary[af]).toMatchObject({ routerId: '172.18.255.254', as: 65000 });
+      expect(Object.keys(summary[af].peers).sort()).toEqual(NODES.map(n => n[key]).sort());
+      for (const node of NODES) {
+        // peerState "Policy" would mean RFC 8212 found no policy: see the last test.
+        expect(summary[af].peers[node[key]]).toMatchObject({ state: 'Established', peerState: 'OK', remoteAs: 64512, dynamicPeer: true });
+      }
+    }
+    const neighbors = readJson(router(), 'show-bgp-neighbors.json');
+    for (const node of NODES) {
+      expect(Object.keys(neighbors[node.v4].addressFamilyInfo)).toEqual(['ipv4Unicast']);
+      expect(Object.keys(neighbors[node.v6].addressFamilyInfo)).toEqual(['ipv6Unicast']);
+      expect(neighbors[node.v4]).toMatchObject({ bgpState: 'Established', remoteAs: 64512, localAs: 65000, peerGroup: 'CALICO-IPV4' });
+      expect(neighbors[node.v6]).toMatchObject({ bgpState: 'Established', remoteAs: 64512, localAs: 65000, peerGroup: 'CALICO-IPV6' });
+    }
+  });
+
+  test("the router's kernel routes each node's blocks via that node's own address of the same family, on eth0", () => {
+    const routes4 = readJson(router(), 'ip-route.json');
+    const routes6 = readJson(router(), 'ip-6-route.json');
+    for (const node of NODES) {
+      expect(routes4.find((r: any) => r.dst === node.block4)).toMatchObject({ gateway: node.v4, dev: 'eth0', protocol: 'bgp' });
+      // Not the node's link-local address: the route-map sets prefer-global.
+      expect(routes6.find((r: any) => r.dst === node.block6)).toMatchObject({ gateway: node.v6, dev: 'eth0', protocol: 'bgp' });
+    }
+  });
+
+  test('the Service ranges are routed to every node (ECMP)', () => {
+    const via = (routes: any[], dst: string) => routes.find(r => r.dst === dst)?.nexthops?.map((h: any) => h.gateway).sort();
+    expect(via(readJson(router(), 'ip-route.json'), '10.96.0.0/16')).toEqual(NODES.map(n => n.v4).sort());
+    expect(via(readJson(router(), 'ip-6-route.json'), 'fd00:10:96::/112')).toEqual(NODES.map(n => n.v6).sort());
+  });
+
+  test('the router holds exactly the blocks and the Service ranges: a prefix outside them is refused', () => {
+    const v4 = Object.keys(readJson(router(), 'show-bgp-ipv4-unicast.json').routes).sort();
+    const v6 = Object.keys(readJson(router(), 'show-bgp-ipv6-unicast.json').routes).sort();
+    expect(v4).toEqual([...NODES.map(n => n.block4), '10.96.0.0/16'].sort());
+    expect(v6).toEqual([...NODES.map(n => n.block6), 'fd00:10:96::/112'].sort());
+    // The first node did announce them: its own table has them.
+    expect(Object.keys(readJson(path.join(out, 'node0'), 'show-bgp-ipv4-unicast.json').routes)).toContain(STRAY.ipv4);
+    expect(Object.keys(readJson(path.join(out, 'node0'), 'show-bgp-ipv6-unicast.json').routes)).toContain(STRAY.ipv6);
+  });
+
+  test('the router announces nothing to the nodes', () => {
+    const summary = readJson(router(), 'show-bgp-summary.json');
+    for (const af of ['ipv4Unicast', 'ipv6Unicast']) {
+      for (const peer of Object.values<any>(summary[af].peers)) expect(peer.pfxSnt).toBe(0);
+    }
+    const node = readJson(path.join(out, 'node0'), 'show-bgp-neighbors.json');
+    expect(node['172.18.255.254'].addressFamilyInfo.ipv4Unicast.acceptedPrefixCounter).toBe(0);
+    expect(node['fc00:f853:ccd:e793::fffe'].addressFamilyInfo.ipv6Unicast.acceptedPrefixCounter).toBe(0);
+  });
+
+  test('the router reaches a pod on every node over IPv4 and IPv6, natively: no tunnel device', () => {
+    const pings = fs.readFileSync(path.join(out, 'pings.txt'), 'utf8').trim().split('\n').map(l => l.split(' '));
+    expect(pings.map(([family]) => family).sort()).toEqual([...NODES.map(() => 'ipv4'), ...NODES.map(() => 'ipv6')].sort());
+    for (const [family, pod, status] of pings) {
+      expect({ family, pod, status }).toEqual({ family, pod, status: '0' });
+    }
+    const links = readJson(router(), 'ip-link.json');
+    expect(links.map((l: any) => l.ifname).sort()).toEqual(['eth0', 'lo']);
+    expect(links.filter((l: any) => l.linkinfo?.info_kind && l.linkinfo.info_kind !== 'veth')).toEqual([]);
+  });
+
+  // The stubs replay these files: they must still be what the synthesized configuration does.
+  test('the committed fixtures (__tests__/scripts/fixtures/bgp) equal this run, but for timers and counters', () => {
+    expect(stableView(FIXTURES)).toEqual(stableView(router()));
+  });
+
+  test('fails if the inbound route-maps are removed: RFC 8212 then accepts nothing (peerState Policy)', () => {
+    const dir = path.join(out, 'without-inbound-policy');
+    const summary = readJson(dir, 'show-bgp-summary.json');
+    for (const af of ['ipv4Unicast', 'ipv6Unicast']) {
+      for (const peer of Object.values<any>(summary[af].peers)) {
+        expect(peer).toMatchObject({ state: 'Established', peerState: 'Policy', pfxRcd: 0 });
+      }
+    }
+    expect(readJson(dir, 'ip-route.json').filter((r: any) => r.protocol === 'bgp')).toEqual([]);
+    expect(readJson(dir, 'ip-6-route.json').filter((r: any) => r.protocol === 'bgp')).toEqual([]);
+  });
+});

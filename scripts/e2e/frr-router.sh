@@ -1,0 +1,477 @@
+#!/usr/bin/env bash
+# frr-router.sh - run the lab's synthesized router configuration (<dist>/frr/) in a real FRR, peering with
+# real FRRs that play the Calico nodes, all in network namespaces this script creates and removes.
+#
+#   kind's Docker network   one bridge in its own namespace; the router and every node hang off it
+#   the router              FRR (zebra + bgpd) loading <dist>/frr/frr.conf as the image does (vtysh -b)
+#   each node               FRR in the cluster's AS, as calico-node's BIRD peers: an eBGP session per
+#                           family to the router from the node's own address (BGPPeer sourceAddress
+#                           UseNodeIP), the iBGP node-to-node mesh, its /26 and /122 block announced from a
+#                           blackhole route (as BIRD's protocol static), the Service ranges announced
+#                           (serviceClusterIPs), mesh-learned blocks passed on with their next hop
+#                           (keepOriginalNextHop), and one stray prefix per family the router must refuse
+#   one pod per node        a namespace behind a veth, with Calico's addressing (a /32 and a /128 from
+#                           the node's blocks, default routes through proxy ARP and fe80::ecee:eeff:feee:eeee)
+#
+# It waits (bounded) until the router has every session Established and every block installed in its
+# kernel table, then writes what the test asserts into OUT_DIR: the router's `show ... json` outputs, its
+# kernel routes and links, a node's view, pings from the router to every pod over IPv4 and IPv6, and the
+# same router without its inbound route-maps (RFC 8212: nothing accepted).
+#
+# Usage: scripts/e2e/frr-router.sh FRR_DIR OUT_DIR
+#   FRR_DIR  the synthesized frr/ directory (frr.conf, daemons, vtysh.conf)
+#   OUT_DIR  where the outputs go (created)
+# Environment (defaults: the lab's defaults, three nodes with blocks from a real kind run):
+#   FRR_ROUTER_IPV4, FRR_ROUTER_IPV6   the router's addresses with the network's prefix length
+#   FRR_CLUSTER_AS                     the nodes' AS (the router's comes from frr.conf)
+#   FRR_NODES                          space-separated NAME,IPV4/LEN,IPV6/LEN,IPV4_BLOCK,IPV6_BLOCK
+#   FRR_SERVICES                       the Service ranges the nodes announce
+#   FRR_STRAY                          one IPv4 and one IPv6 prefix the first node also announces
+#   FRR_TIMEOUT                        seconds to wait for sessions and routes          [90]
+#   FRR_BIN_DIR                        where zebra and bgpd are                         [/usr/lib/frr]
+# Exit status: 0 when everything converged and the outputs are written; 2 when FRR or `ip netns` is missing
+# (the caller decides whether that skips or fails); 1 otherwise, after printing the daemons' logs.
+set -euo pipefail
+
+FRR_ROUTER_IPV4="${FRR_ROUTER_IPV4:-172.18.255.254/16}"
+FRR_ROUTER_IPV6="${FRR_ROUTER_IPV6:-fc00:f853:ccd:e793::fffe/64}"
+FRR_CLUSTER_AS="${FRR_CLUSTER_AS:-64512}"
+FRR_NODES="${FRR_NODES:-ipv6-lab-control-plane,172.18.0.2/16,fc00:f853:ccd:e793::2/64,192.168.195.192/26,fd00:10:244:a1f9:396e:2dd6:3f70:c3c0/122 ipv6-lab-worker,172.18.0.3/16,fc00:f853:ccd:e793::3/64,192.168.106.128/26,fd00:10:244:6a81:e39d:1504:3117:bc80/122 ipv6-lab-worker2,172.18.0.4/16,fc00:f853:ccd:e793::4/64,192.168.129.192/26,fd00:10:244:4c62:c4fa:dbc4:afce:81c0/122}"
+FRR_SERVICES="${FRR_SERVICES:-10.96.0.0/16 fd00:10:96::/112}"
+FRR_STRAY="${FRR_STRAY:-203.0.113.0/24 2001:db8:bad::/48}"
+FRR_TIMEOUT="${FRR_TIMEOUT:-90}"
+FRR_BIN_DIR="${FRR_BIN_DIR:-/usr/lib/frr}"
+
+# Calico's pod-side gateway: every cali* interface has this MAC, hence this link-local address.
+CALICO_MAC="ee:ee:ee:ee:ee:ee"
+CALICO_LINK_LOCAL="fe80::ecee:eeff:feee:eeee"
+
+SUFFIX="$$-${RANDOM}"
+WORK_DIR=""
+NAMESPACES=()
+DAEMON_DIRS=()
+STEP="setup"
+
+log() {
+  echo "frr-router: $*" >&2
+}
+
+# ------------------------------------------------------------------ cleanup --
+
+print_logs() {
+  local dir log
+  for dir in "${DAEMON_DIRS[@]}"; do
+    for log in "${dir}"/run/*.log; do
+      [[ -s "${log}" ]] || continue
+      echo "----- last 20 lines of ${log#"${WORK_DIR}/"} -----" >&2
+      tail -n 20 "${log}" >&2
+    done
+  done
+}
+
+any_alive() { # PID...
+  local pid
+  for pid in "$@"; do
+    kill -0 "${pid}" 2>/dev/null && return 0
+  done
+  return 1
+}
+
+# stop_daemons: SIGTERM to every daemon at once, SIGKILL to those still running 5 s later.
+stop_daemons() {
+  local dir pidfile pid i pids=()
+  for dir in "${DAEMON_DIRS[@]}"; do
+    for pidfile in "${dir}"/run/*.pid; do
+      [[ -s "${pidfile}" ]] && pids+=("$(cat "${pidfile}")")
+    done
+  done
+  ((${#pids[@]} > 0)) || return 0
+  kill "${pids[@]}" 2>/dev/null
+  for ((i = 0; i < 50; i++)); do
+    any_alive "${pids[@]}" || break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do
+    kill -9 "${pid}" 2>/dev/null
+  done
+  return 0
+}
+
+cleanup() {
+  local rc=$? ns
+  set +e
+  trap '' PIPE
+  if ((rc != 0)); then
+    log "FAILED at: ${STEP} (exit ${rc})"
+    [[ -n "${WORK_DIR}" ]] && print_logs
+  fi
+  stop_daemons
+  for ns in "${NAMESPACES[@]}"; do
+    ip netns delete "${ns}" 2>/dev/null
+  done
+  [[ -n "${WORK_DIR}" ]] && rm -rf "${WORK_DIR}"
+  exit "${rc}"
+}
+
+# ----------------------------------------------------------------- plumbing --
+
+# netns NS CMD...: run CMD inside namespace NS.
+netns() {
+  local ns="$1"
+  shift
+  ip netns exec "${ns}" "$@"
+}
+
+new_namespace() { # NAME
+  ip netns add "$1"
+  NAMESPACES+=("$1")
+  netns "$1" ip link set lo up
+  # No duplicate address detection: addresses are usable at once, as Docker's are.
+  netns "$1" sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
+}
+
+# plug NS: a veth from NS's eth0 to a port of the bridge, as Docker attaches a container to its network.
+plug() {
+  local ns="$1" port="p${#NAMESPACES[@]}"
+  ip link add eth0 netns "${ns}" type veth peer name "${port}" netns "${BRIDGE_NS}"
+  netns "${BRIDGE_NS}" ip link set "${port}" master br0 up
+  netns "${ns}" ip link set eth0 up
+}
+
+first_host() { # CIDR -> the block's first address after the network address (a pod's, as Calico hands out)
+  node -e 'const ip = require(process.argv[2]); const [a] = ip.parseCIDR(process.argv[1]);
+    const b = a.toByteArray(); for (let i = b.length - 1; i >= 0; i--) { if (++b[i] <= 255) break; b[i] = 0; }
+    console.log(ip.fromByteArray(b).toString());' "$1" "${IPADDR_JS}"
+}
+
+# ------------------------------------------------------------------- FRR --
+
+# start_frr NS DIR HOSTNAME: zebra and bgpd in NS with their own sockets, pid files and logs under DIR/run,
+# then the integrated DIR/etc/frr.conf through `vtysh -b`, as FRR's start script (watchfrr) does in the
+# image. Each in its own UTS namespace named HOSTNAME, as a container has: bgpd tells its peers that name
+# (the hostname capability), which must not be this machine's.
+start_frr() {
+  local ns="$1" dir="$2" hostname="$3" daemon
+  DAEMON_DIRS+=("${dir}")
+  mkdir -p "${dir}/run"
+  # The daemons drop to the frr user: it needs the socket directory and to read the configuration.
+  chown frr:frr "${dir}/run"
+  chgrp -R frr "${dir}/etc"
+  chmod -R g+rX "${dir}/etc"
+  for daemon in zebra bgpd; do
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    netns "${ns}" unshare --uts sh -c 'hostname "$1" && shift && exec "$@"' sh "${hostname}" \
+      "${FRR_BIN_DIR}/${daemon}" -d -F traditional -P 0 -f /dev/null \
+      -i "${dir}/run/${daemon}.pid" -z "${dir}/run/zserv.api" --vty_socket "${dir}/run" \
+      --log "file:${dir}/run/${daemon}.log" 2>>"${dir}/run/${daemon}.log"
+  done
+  netns "${ns}" vtysh --vty_socket "${dir}/run" --config_dir "${dir}/etc" -b >"${dir}/run/vtysh-b.log" 2>&1 || {
+    cat "${dir}/run/vtysh-b.log" >&2
+    return 1
+  }
+}
+
+vtysh_in() { # NS DIR CMD
+  netns "$1" vtysh --vty_socket "$2/run" -c "$3"
+}
+
+# node_frr_conf NAME V4 V6 BLOCK4 BLOCK6 STRAY...: what calico-node's BIRD does, in FRR words.
+node_frr_conf() {
+  local name="$1" v4="$2" v6="$3" block4="$4" block6="$5" other family prefix
+  local router4="${FRR_ROUTER_IPV4%/*}" router6="${FRR_ROUTER_IPV6%/*}"
+  echo "frr defaults traditional"
+  echo "hostname ${name}"
+  echo "service integrated-vtysh-config"
+  echo "router bgp ${FRR_CLUSTER_AS}"
+  echo " bgp router-id ${v4}"
+  echo " no bgp default ipv4-unicast"
+  # BIRD has no RFC 8212 default; its export filter (calico_export_to_bgp_peers) decides what goes out.
+  echo " no bgp ebgp-requires-policy"
+  # The Service ranges and the stray prefixes have no kernel route, as BIRD's static ones have none.
+  echo " no bgp network import-check"
+  echo " neighbor ${router4} remote-as external"
+  echo " neighbor ${router4} update-source ${v4}"
+  echo " neighbor ${router6} remote-as external"
+  echo " neighbor ${router6} update-source ${v6}"
+  # BIRD's connect retry time 5 (Calico's bgp_template), not FRR's 120 s.
+  echo " neighbor ${router4} timers connect 5"
+  echo " neighbor ${router6} timers connect 5"
+  for other in "${NODE_V4[@]}" "${NODE_V6[@]}"; do
+    [[ "${other}" == "${v4}" || "${other}" == "${v6}" ]] && continue
+    echo " neighbor ${other} remote-as internal"
+    echo " neighbor ${other} timers connect 5"
+  done
+  for family in ipv4 ipv6; do
+    echo " address-family ${family} unicast"
+    if [[ "${family}" == ipv4 ]]; then
+      echo "  network ${block4}"
+    else
+      echo "  network ${block6}"
+    fi
+    for prefix in ${FRR_SERVICES} ${STRAY_PREFIXES}; do
+      if [[ ("${family}" == ipv4 && "${prefix}" != *:*) || ("${family}" == ipv6 && "${prefix}" == *:*) ]]; then
+        echo "  network ${prefix}"
+      fi
+    done
+    if [[ "${family}" == ipv4 ]]; then
+      echo "  neighbor ${router4} activate"
+      echo "  neighbor ${router4} attribute-unchanged next-hop"
+    else
+      echo "  neighbor ${router6} activate"
+      echo "  neighbor ${router6} attribute-unchanged next-hop"
+    fi
+    for other in "${NODE_V4[@]}" "${NODE_V6[@]}"; do
+      [[ "${other}" == "${v4}" || "${other}" == "${v6}" ]] && continue
+      if [[ ("${family}" == ipv4 && "${other}" != *:*) || ("${family}" == ipv6 && "${other}" == *:*) ]]; then
+        echo "  neighbor ${other} activate"
+      fi
+    done
+    echo " exit-address-family"
+  done
+  echo "exit"
+}
+
+# ---------------------------------------------------------------- topology --
+
+build_network() {
+  BRIDGE_NS="frr-net-${SUFFIX}"
+  new_namespace "${BRIDGE_NS}"
+  netns "${BRIDGE_NS}" ip link add br0 type bridge
+  netns "${BRIDGE_NS}" ip link set br0 up
+}
+
+build_router() {
+  ROUTER_NS="frr-router-${SUFFIX}"
+  new_namespace "${ROUTER_NS}"
+  plug "${ROUTER_NS}"
+  netns "${ROUTER_NS}" ip addr add "${FRR_ROUTER_IPV4}" dev eth0
+  netns "${ROUTER_NS}" ip addr add "${FRR_ROUTER_IPV6}" dev eth0 nodad
+  ROUTER_DIR="${WORK_DIR}/router"
+  mkdir -p "${ROUTER_DIR}/etc"
+  cp "${FRR_DIR}/frr.conf" "${FRR_DIR}/vtysh.conf" "${FRR_DIR}/daemons" "${ROUTER_DIR}/etc/"
+  start_frr "${ROUTER_NS}" "${ROUTER_DIR}" "$(sed -n 's/^hostname //p' "${FRR_DIR}/frr.conf")"
+}
+
+build_node() { # INDEX NAME V4/LEN V6/LEN BLOCK4 BLOCK6
+  local i="$1" name="$2" v4="$3" v6="$4" block4="$5" block6="$6" ns pod pod4 pod6 dir
+  ns="frr-node${i}-${SUFFIX}"
+  pod="frr-pod${i}-${SUFFIX}"
+  new_namespace "${ns}"
+  plug "${ns}"
+  netns "${ns}" ip addr add "${v4}" dev eth0
+  netns "${ns}" ip addr add "${v6}" dev eth0 nodad
+  netns "${ns}" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  # Calico's BIRD programs a blackhole route for each block the node holds; pods get /32 and /128 routes.
+  netns "${ns}" ip route add blackhole "${block4}"
+  netns "${ns}" ip -6 route add blackhole "${block6}"
+
+  new_namespace "${pod}"
+  ip link add cali0 netns "${ns}" address "${CALICO_MAC}" type veth peer name eth0 netns "${pod}"
+  netns "${ns}" sysctl -qw net.ipv4.conf.cali0.proxy_arp=1 net.ipv6.conf.cali0.accept_dad=0
+  netns "${ns}" ip link set cali0 up
+  netns "${pod}" ip link set eth0 up
+  pod4="$(first_host "${block4}")"
+  pod6="$(first_host "${block6}")"
+  netns "${pod}" ip addr add "${pod4}/32" dev eth0
+  netns "${pod}" ip addr add "${pod6}/128" dev eth0 nodad
+  netns "${pod}" ip route add default dev eth0
+  netns "${pod}" ip -6 route add default via "${CALICO_LINK_LOCAL}" dev eth0
+  netns "${ns}" ip route add "${pod4}/32" dev cali0
+  netns "${ns}" ip -6 route add "${pod6}/128" dev cali0
+
+  dir="${WORK_DIR}/node${i}"
+  mkdir -p "${dir}/etc"
+  node_frr_conf "${name}" "${v4%/*}" "${v6%/*}" "${block4}" "${block6}" >"${dir}/etc/frr.conf"
+  echo "service integrated-vtysh-config" >"${dir}/etc/vtysh.conf"
+  NODE_NS+=("${ns}")
+  NODE_NAMES+=("${name}")
+  NODE_DIRS+=("${dir}")
+  POD4+=("${pod4}")
+  POD6+=("${pod6}")
+}
+
+# ------------------------------------------------------------------ waiting --
+
+# converged: every node has an Established IPv4 and IPv6 session to the router, and the router's kernel
+# has a BGP route for every node's blocks.
+converged() {
+  local summary routes4 routes6 block
+  summary="$(vtysh_in "${ROUTER_NS}" "${ROUTER_DIR}" 'show bgp summary json' 2>/dev/null)" || return 1
+  node -e '
+    const s = JSON.parse(process.argv[1]); const want = process.argv.slice(2);
+    const up = ["ipv4Unicast", "ipv6Unicast"].flatMap(af => Object.entries((s[af] || {}).peers || {})
+      .filter(([, p]) => p.state === "Established").map(([ip]) => ip));
+    process.exit(want.every(ip => up.includes(ip)) ? 0 : 1);' "${summary}" "${NODE_V4[@]}" "${NODE_V6[@]}" || return 1
+  routes4="$(netns "${ROUTER_NS}" ip route show proto bgp)"
+  routes6="$(netns "${ROUTER_NS}" ip -6 route show proto bgp)"
+  for block in "${BLOCK4[@]}"; do
+    grep -q "^${block} " <<<"${routes4}" || return 1
+  done
+  for block in "${BLOCK6[@]}"; do
+    grep -q "^${block} " <<<"${routes6}" || return 1
+  done
+}
+
+wait_converged() {
+  local deadline=$((SECONDS + FRR_TIMEOUT))
+  until converged; do
+    if ((SECONDS >= deadline)); then
+      log "not converged within ${FRR_TIMEOUT}s; the router's view:"
+      vtysh_in "${ROUTER_NS}" "${ROUTER_DIR}" 'show bgp summary' >&2 || true
+      netns "${ROUTER_NS}" ip route >&2 || true
+      netns "${ROUTER_NS}" ip -6 route >&2 || true
+      return 1
+    fi
+    sleep 1
+  done
+}
+
+# ----------------------------------------------------------------- capture --
+
+capture_router() { # SUBDIR
+  local out="${OUT_DIR}/$1" cmd file
+  mkdir -p "${out}"
+  for cmd in 'show bgp summary json' 'show bgp ipv4 unicast json' 'show bgp ipv6 unicast json' 'show bgp neighbors json'; do
+    file="${cmd% json}"
+    file="${file// /-}.json"
+    vtysh_in "${ROUTER_NS}" "${ROUTER_DIR}" "${cmd}" >"${out}/${file}"
+  done
+  vtysh_in "${ROUTER_NS}" "${ROUTER_DIR}" 'show running-config' >"${out}/show-running-config.txt"
+  vtysh_in "${ROUTER_NS}" "${ROUTER_DIR}" 'show bgp summary' >"${out}/show-bgp-summary.txt"
+  vtysh_in "${ROUTER_NS}" "${ROUTER_DIR}" 'show bgp ipv6 unicast' >"${out}/show-bgp-ipv6-unicast.txt"
+  netns "${ROUTER_NS}" ip -j route show >"${out}/ip-route.json"
+  netns "${ROUTER_NS}" ip -j -6 route show >"${out}/ip-6-route.json"
+  netns "${ROUTER_NS}" ip route show >"${out}/ip-route.txt"
+  netns "${ROUTER_NS}" ip -6 route show >"${out}/ip-6-route.txt"
+  netns "${ROUTER_NS}" ip -j -d link show >"${out}/ip-link.json"
+}
+
+capture_node() { # INDEX SUBDIR
+  local i="$1" out="${OUT_DIR}/$2"
+  mkdir -p "${out}"
+  vtysh_in "${NODE_NS[i]}" "${NODE_DIRS[i]}" 'show bgp ipv4 unicast json' >"${out}/show-bgp-ipv4-unicast.json"
+  vtysh_in "${NODE_NS[i]}" "${NODE_DIRS[i]}" 'show bgp ipv6 unicast json' >"${out}/show-bgp-ipv6-unicast.json"
+  vtysh_in "${NODE_NS[i]}" "${NODE_DIRS[i]}" 'show bgp neighbors json' >"${out}/show-bgp-neighbors.json"
+}
+
+# ping_pods: from the router, one ping to each pod per family; one "family pod exit-status" line each.
+ping_pods() {
+  local i rc
+  for i in "${!POD4[@]}"; do
+    rc=0
+    netns "${ROUTER_NS}" ping -4 -c 1 -W 2 "${POD4[i]}" >>"${OUT_DIR}/ping.log" 2>&1 || rc=$?
+    echo "ipv4 ${POD4[i]} ${rc}" >>"${OUT_DIR}/pings.txt"
+    rc=0
+    netns "${ROUTER_NS}" ping -6 -c 1 -W 2 "${POD6[i]}" >>"${OUT_DIR}/ping.log" 2>&1 || rc=$?
+    echo "ipv6 ${POD6[i]} ${rc}" >>"${OUT_DIR}/pings.txt"
+  done
+}
+
+# without_inbound_policy: the same router with its inbound route-maps removed, so that RFC 8212
+# (bgp ebgp-requires-policy) alone decides; bounded wait until the router holds no route.
+without_inbound_policy() {
+  local family deadline=$((SECONDS + FRR_TIMEOUT))
+  for family in ipv4 ipv6; do
+    vtysh_in "${ROUTER_NS}" "${ROUTER_DIR}" "configure terminal
+router bgp
+address-family ${family} unicast
+no neighbor CALICO-${family^^} route-map CALICO-${family^^}-IN in" >/dev/null
+  done
+  vtysh_in "${ROUTER_NS}" "${ROUTER_DIR}" 'clear bgp * soft in' >/dev/null
+  until [[ -z "$(netns "${ROUTER_NS}" ip route show proto bgp)$(netns "${ROUTER_NS}" ip -6 route show proto bgp)" ]]; do
+    if ((SECONDS >= deadline)); then
+      log "the router still has BGP routes ${FRR_TIMEOUT}s after losing its inbound policy"
+      return 1
+    fi
+    sleep 1
+  done
+  capture_router without-inbound-policy
+}
+
+# ------------------------------------------------------------------- main --
+
+require_tools() {
+  local missing=() tool
+  for tool in "${FRR_BIN_DIR}/zebra" "${FRR_BIN_DIR}/bgpd"; do
+    [[ -x "${tool}" ]] || missing+=("${tool}")
+  done
+  for tool in vtysh ip node ping; do
+    command -v "${tool}" >/dev/null 2>&1 || missing+=("${tool}")
+  done
+  id frr >/dev/null 2>&1 || missing+=("the frr user (Debian's frr package creates it)")
+  if ((${#missing[@]} > 0)); then
+    log "missing: ${missing[*]} (apt-get install frr iproute2 iputils-ping)"
+    exit 2
+  fi
+  if ! ip netns add "frr-probe-${SUFFIX}" 2>/dev/null; then
+    log "cannot create network namespaces (ip netns add needs root)"
+    exit 2
+  fi
+  ip netns delete "frr-probe-${SUFFIX}"
+}
+
+main() {
+  if [[ $# -ne 2 ]]; then
+    echo "usage: $0 FRR_DIR OUT_DIR" >&2
+    exit 64
+  fi
+  FRR_DIR="$1"
+  OUT_DIR="$2"
+  require_tools
+  IPADDR_JS="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/node_modules/ipaddr.js"
+  trap cleanup EXIT
+  trap 'exit 129' HUP
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  mkdir -p "${OUT_DIR}"
+  WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/frr-router.XXXXXX")"
+  # The daemons run as the frr user and must reach their directories.
+  chmod 755 "${WORK_DIR}"
+  if ! runuser -u frr -- test -x "${WORK_DIR}"; then
+    log "the frr user cannot reach ${WORK_DIR}: a directory above it is private (TMPDIR=${TMPDIR:-/tmp})"
+    log "  fix: chmod o+x the directories above it, or run with TMPDIR=/tmp"
+    exit 1
+  fi
+
+  local spec name v4 v6 block4 block6 i=0 started
+  NODE_NS=() NODE_NAMES=() NODE_DIRS=() NODE_V4=() NODE_V6=() BLOCK4=() BLOCK6=() POD4=() POD6=()
+  for spec in ${FRR_NODES}; do
+    IFS=, read -r name v4 v6 block4 block6 <<<"${spec}"
+    NODE_V4+=("${v4%/*}")
+    NODE_V6+=("${v6%/*}")
+    BLOCK4+=("${block4}")
+    BLOCK6+=("${block6}")
+  done
+  STRAY_PREFIXES=""
+
+  STEP="building the network and the router"
+  build_network
+  build_router
+  STEP="building the nodes and their pods"
+  for spec in ${FRR_NODES}; do
+    IFS=, read -r name v4 v6 block4 block6 <<<"${spec}"
+    # The first node also announces the stray prefixes: a node cannot inject other networks.
+    if ((i == 0)); then STRAY_PREFIXES="${FRR_STRAY}"; else STRAY_PREFIXES=""; fi
+    build_node "${i}" "${name}" "${v4}" "${v6}" "${block4}" "${block6}"
+    i=$((i + 1))
+  done
+  STEP="starting the nodes' FRR"
+  started=${SECONDS}
+  for i in "${!NODE_NS[@]}"; do
+    start_frr "${NODE_NS[i]}" "${NODE_DIRS[i]}" "${NODE_NAMES[i]}"
+  done
+  STEP="waiting for the sessions and routes (at most ${FRR_TIMEOUT}s)"
+  wait_converged
+  echo "converged_seconds $((SECONDS - started))" >"${OUT_DIR}/meta.txt"
+  "${FRR_BIN_DIR}/bgpd" --version | head -n 1 | sed 's/^/version /' >>"${OUT_DIR}/meta.txt"
+  STEP="capturing the router's and a node's view"
+  capture_router router
+  capture_node 0 node0
+  STEP="pinging every pod from the router"
+  ping_pods
+  STEP="removing the router's inbound policy"
+  without_inbound_policy
+  log "done: outputs in ${OUT_DIR}"
+}
+
+main "$@"
