@@ -12,6 +12,8 @@ export * from './dual-stack-service';
 export * from './multitool-chart';
 export * from './kind-cluster-config';
 export { Lab, nameChartFilesById } from './lab';
+export { FACTS_FILE, FACTS_VERSION, isLabFactsSection, labFactsJsonSchema, renderFacts } from './lab-facts';
+export type { ILabFactsSection, LabFacts } from './lab-facts';
 export type { LabProps } from './lab';
 export { DEFAULT_LAB_CONFIG, labConfigSchema, labConfigJsonSchema } from './config-schema';
 export type { LabConfig, LabConfigInput, PoolConfig } from './config-schema';

@@ -49,16 +49,22 @@ export interface SynthOptions {
   readonly distDir?: string;
 }
 
-/** Renders every chart and the kind config of the lab into `outdir` (which must be empty or absent). */
+/**
+ * Renders every chart, the kind config and the facts of the lab into `outdir` (which must be empty or
+ * absent). A single-file render (`cdk8s synth --stdout`) holds the manifests only.
+ */
 export function renderLab(config: LabConfig, outdir: string, options: { singleFile?: boolean } = {}): string[] {
   const app = new App({ outdir, yamlOutputType: options.singleFile ? YamlOutputType.FILE_PER_APP : YamlOutputType.FILE_PER_CHART });
   new Lab(app, 'lab', { config });
   app.synth();
-  // The kind config is no Kubernetes manifest: a single-file render is for `kubectl apply -f -`.
+  // The kind config and the facts are no Kubernetes manifests: a single-file render is for `kubectl apply -f -`.
   if (!options.singleFile) {
     nameChartFilesById(app, outdir);
     for (const kind of KindClusterConfig.all(app)) {
       kind.writeTo(outdir);
+    }
+    for (const lab of Lab.all(app)) {
+      lab.writeFactsTo(outdir);
     }
   }
   return listFiles(outdir);
@@ -132,7 +138,7 @@ export function main(): void {
       const config = loadLabConfig().config;
       fs.rmSync(outdir!, { recursive: true, force: true });
       renderLab(config, outdir!, { singleFile: true });
-      console.error(`cdk8s synth --stdout: the manifests only; ${distDir}/ was not touched and the kind config is not included.`);
+      console.error(`cdk8s synth --stdout: the manifests only; ${distDir}/ was not touched and the kind config and the lab's facts are not included.`);
       return;
     }
     const { files } = synthesize({ distDir });
