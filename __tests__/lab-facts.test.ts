@@ -39,9 +39,10 @@ describe('the lab facts (<dist>/lab/facts.json)', () => {
     });
   });
 
-  test('defaults: the pools as the lab shows them, BGP off', () => {
+  test('defaults: the pools as the lab shows them, BGP off, the APIServer on', () => {
     expect(f.calico).toEqual({
       bgp: false,
+      apiServer: true,
       pools: [
         { name: 'default-ipv4-ippool', family: 'IPv4', cidr: '192.168.0.0/16', blockSize: 26, vxlanMode: 'CrossSubnet', ipipMode: 'Never', natOutgoing: true },
         { name: 'default-ipv6-ippool', family: 'IPv6', cidr: 'fd00:10:244::/48', blockSize: 122, vxlanMode: 'Always', ipipMode: 'Never', natOutgoing: true },

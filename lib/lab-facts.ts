@@ -54,6 +54,7 @@ function buildSchema() {
     }, { ...strict, description: 'The kind cluster.' }),
     calico: Type.Object({
       bgp: Type.Boolean({ description: 'Whether BIRD runs (Installation calicoNetwork.bgp Enabled).' }),
+      apiServer: Type.Boolean({ description: 'Whether the operator\'s APIServer is created (and with it TigeraStatus apiserver).' }),
       pools: Type.Array(Type.Object({
         name: Type.String(),
         family,

@@ -74,6 +74,7 @@ export class Lab extends Construct {
       },
       calico: {
         bgp: this.calico.installation.bgp,
+        apiServer: this.calico.installation.apiServer !== undefined,
         pools: pools.map(p => ({
           name: p.name,
           family: FAMILY_NAME[p.family] as 'IPv4' | 'IPv6',
