@@ -213,3 +213,43 @@ setup() {
   grep -F '"key":"node.kubernetes.io/network-unavailable"' "$drill"
   grep -E "^multitool +2 +2 +2 " "$drill"
 }
+
+# --- verify's plan (scripts/lib/verify-plan.sh) -------------------------------------------
+
+# plan_run BODY: BODY in a shell with the plan functions, as verify runs them.
+plan_run() {
+  run bash -c 'set -euo pipefail; source "$1"; source "$2"; eval "$3"' _ \
+    "$REPO_ROOT/scripts/lib/common.sh" "$REPO_ROOT/scripts/lib/verify-plan.sh" "$1"
+}
+
+@test "plan: a planned check that never reports is a FAIL, 'did not run'; the count is the plan's" {
+  plan_run 'plan_check a "A holds"; plan_check b "B holds"; plan_check c "C holds"
+    pass a "A holds (seen)"; skip c "C holds: nothing to look at"; plan_finish; echo "failures=$PLAN_FAILURES"'
+  assert_success
+  assert_line "PASS  A holds (seen)"
+  assert_line "FAIL  B holds: did not run (verify.sh bug: its check never reported)"
+  assert_line "3 checks, 1 failed, 1 skipped"
+  assert_line "failures=1"
+}
+
+@test "plan: reporting an unplanned id, or one id twice, fails loudly and counts" {
+  plan_run 'plan_check a "A holds"; pass a "A"; fail zz "Z"; pass a "A again"; plan_finish; echo "failures=$PLAN_FAILURES"'
+  assert_line "FAIL  verify.sh bug: reported check zz, which is not in the plan"
+  assert_line "FAIL  verify.sh bug: check a reported twice (PASS, then PASS)"
+  assert_line "1 checks, 2 failed"
+  assert_line "failures=2"
+  plan_run 'plan_check a "A"; plan_check a "A"'
+  assert_failure 255
+  assert_output "verify.sh bug: check a is planned twice"
+}
+
+@test "plan: sections run in registration order; plan_print aligns ids; skip_unreported skips the rest with a reason" {
+  plan_run 'plan_one() { plan_check first "the first"; }; plan_two() { plan_check second/long-id "the second"; }
+    verify_section one; verify_section two; verify_section one; plan_build; plan_print /x/facts.json
+    fail first "the first: no"; skip_unreported "no API server to ask"; plan_finish'
+  assert_line --index 0 "Plan: 2 checks, from /x/facts.json"
+  assert_line --index 1 "  first           the first"
+  assert_line --index 2 "  second/long-id  the second"
+  assert_line "SKIP  the second: no API server to ask"
+  assert_line "2 checks, 1 failed, 1 skipped"
+}
