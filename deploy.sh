@@ -266,7 +266,6 @@ synthesize_dist() {
         die "no synthesized manifests in ${LAB_DIST_DIR} (LAB_SYNTH=never)" \
           "run 'npm ci && npm run synth', or point LAB_DIST_DIR at a synthesized dist/"
       fi
-      lab_require_facts
       info "  using ${LAB_DIST_DIR} as it is (LAB_SYNTH=never)"
       return 0
       ;;
