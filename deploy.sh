@@ -75,7 +75,7 @@ usage() {
   cat <<EOF
 Usage: ./deploy.sh [--help]
 
-Creates the kind cluster "${LAB_CLUSTER_NAME}" from ${LAB_KIND_CONFIG},
+Creates the kind cluster "${LAB_CLUSTER_NAME:-<named by the facts>}" from ${LAB_KIND_CONFIG},
 installs Calico ${CALICO_VERSION} through the tigera-operator, applies ${LAB_DIST_DIR}/*.k8s.yaml,
 waits for Calico and the ${LAB_DAEMONSET} DaemonSet, starts the external host for the
 egress checks, runs ./verify.sh, and provides calicoctl ${CALICO_VERSION} in .lab/bin.
@@ -83,7 +83,7 @@ Runs again safely: an existing cluster is reused and converged, after checking t
 nodes, pod/service subnets and IPPools still match (else: ./destroy.sh --yes, then deploy).
 
 Environment (current value in brackets):
-  LAB_CLUSTER_NAME              kind cluster name [${LAB_CLUSTER_NAME}] (default: name: in the kind config)
+  LAB_CLUSTER_NAME              kind cluster name [${LAB_CLUSTER_NAME}] (default: the name in ${LAB_FACTS_FILE})
   LAB_KUBECONFIG                kubeconfig written for the lab [${LAB_KUBECONFIG}]
   LAB_PROJECT_DIR               project root: sources, dist/, kubeconfig [${LAB_PROJECT_DIR}]
   LAB_DIST_DIR                  synthesized manifests [${LAB_DIST_DIR}]

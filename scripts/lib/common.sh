@@ -149,7 +149,8 @@ lab_init_defaults() {
   lab_load_facts || true
   LAB_KIND_CONFIG=${_LAB_ENV_KIND_CONFIG:-$LAB_DIST_DIR/$(fact_or cluster.kindConfig kind/cluster.yaml)}
   LAB_CLUSTER_NAME=${_LAB_ENV_CLUSTER_NAME:-$(fact name)}
-  LAB_KUBECONFIG=${_LAB_ENV_KUBECONFIG:-$LAB_PROJECT_DIR/${LAB_CLUSTER_NAME:-lab}.kubeconfig}
+  # Without facts (nothing synthesized yet) the name is unknown: lab_require_facts stops before use.
+  LAB_KUBECONFIG=${_LAB_ENV_KUBECONFIG:-$LAB_PROJECT_DIR/${LAB_CLUSTER_NAME:-<cluster name>}.kubeconfig}
   local i
   LAB_NODES=()
   for ((i = 0; i < $(fact_count cluster.nodes); i++)); do
