@@ -143,7 +143,7 @@ describe('the lab facts (<dist>/lab/facts.json)', () => {
       public readonly factsKey = 'router';
       public labFacts() { return { asNumber: 64512 }; }
     }
-    const app = new App();
+    const app = new App({ outdir: lab.dir });
     const l = new Lab(app, 'lab');
     new Router(new Chart(l, 'extra'), 'Router');
     const withSection = l.facts() as LabFacts & { router?: unknown };
@@ -156,7 +156,7 @@ describe('the lab facts (<dist>/lab/facts.json)', () => {
       public readonly factsKey = 'calico';
       public labFacts() { return {}; }
     }
-    const app = new App();
+    const app = new App({ outdir: lab.dir });
     const l = new Lab(app, 'lab');
     new Clash(new Chart(l, 'extra'), 'Clash');
     expect(() => l.facts()).toThrow(/invalid facts section "calico" of lab\/extra\/Clash: the key is already taken/);
