@@ -75,7 +75,7 @@ usage() {
   cat <<EOF
 Usage: ./deploy.sh [--help]
 
-Creates the kind cluster "${LAB_CLUSTER_NAME}" from ${LAB_KIND_CONFIG},
+Creates the kind cluster "${LAB_CLUSTER_NAME:-<named by the facts>}" from ${LAB_KIND_CONFIG},
 installs Calico ${CALICO_VERSION} through the tigera-operator, applies ${LAB_DIST_DIR}/*.k8s.yaml,
 waits for Calico and the ${LAB_DAEMONSET} DaemonSet, starts the external host for the
 egress checks, runs ./verify.sh, and provides calicoctl ${CALICO_VERSION} in .lab/bin.
@@ -83,12 +83,12 @@ Runs again safely: an existing cluster is reused and converged, after checking t
 nodes, pod/service subnets and IPPools still match (else: ./destroy.sh --yes, then deploy).
 
 Environment (current value in brackets):
-  LAB_CLUSTER_NAME              kind cluster name [${LAB_CLUSTER_NAME}] (default: name: in the kind config)
+  LAB_CLUSTER_NAME              kind cluster name [${LAB_CLUSTER_NAME}] (default: the name in ${LAB_FACTS_FILE})
   LAB_KUBECONFIG                kubeconfig written for the lab [${LAB_KUBECONFIG}]
   LAB_PROJECT_DIR               project root: sources, dist/, kubeconfig [${LAB_PROJECT_DIR}]
   LAB_DIST_DIR                  synthesized manifests [${LAB_DIST_DIR}]
   LAB_KIND_CONFIG               kind cluster config [${LAB_KIND_CONFIG}]
-  LAB_KIND_NODE_IMAGE           kind node image; when set, passed as --image (overrides the config) [${_LAB_ENV_KIND_NODE_IMAGE:-$(kind_config_node_image "$LAB_KIND_CONFIG") (pinned in the kind config)}]
+  LAB_KIND_NODE_IMAGE           kind node image; when set, passed as --image (overrides the config) [${_LAB_ENV_KIND_NODE_IMAGE:-$(fact cluster.nodeImage) (pinned in the kind config)}]
   LAB_KIND_VERSION              expected kind version prefix; others only warn [${LAB_KIND_VERSION}]
   LAB_TIGERA_OPERATOR_MANIFEST  URL or local file (air-gapped) [${LAB_TIGERA_OPERATOR_MANIFEST}]
   LAB_TIGERA_OPERATOR_SHA256    its expected sha256 [${LAB_TIGERA_OPERATOR_SHA256}]
@@ -248,28 +248,32 @@ dist_is_stale() {
   p=${LAB_CONFIG:-$LAB_PROJECT_DIR/lab.config.yaml}
   [[ -e "$p" ]] && sources+=("$p")
   ((${#sources[@]} > 0)) || return 1
-  for out in "$LAB_KIND_CONFIG" "$LAB_DIST_DIR"/*.k8s.yaml; do
+  for out in "$LAB_KIND_CONFIG" "$LAB_FACTS_FILE" "$LAB_DIST_DIR"/*.k8s.yaml; do
     [[ -n "$(find "${sources[@]}" -newer "$out" -print 2>/dev/null | head -n 1)" ]] && return 0
   done
   return 1
 }
 
 dist_is_present() {
-  [[ -f "$LAB_KIND_CONFIG" ]] && compgen -G "$LAB_DIST_DIR/*.k8s.yaml" >/dev/null
+  [[ -f "$LAB_KIND_CONFIG" && -f "$LAB_FACTS_FILE" ]] && compgen -G "$LAB_DIST_DIR/*.k8s.yaml" >/dev/null
 }
 
 synthesize_dist() {
   local reason
   case "$LAB_SYNTH" in
     never)
-      dist_is_present || die "no synthesized manifests in ${LAB_DIST_DIR} (LAB_SYNTH=never)" \
-        "run 'npm ci && npm run synth', or point LAB_DIST_DIR at a synthesized dist/"
+      if [[ ! -f "$LAB_KIND_CONFIG" ]] || ! compgen -G "$LAB_DIST_DIR/*.k8s.yaml" >/dev/null; then
+        die "no synthesized manifests in ${LAB_DIST_DIR} (LAB_SYNTH=never)" \
+          "run 'npm ci && npm run synth', or point LAB_DIST_DIR at a synthesized dist/"
+      fi
       info "  using ${LAB_DIST_DIR} as it is (LAB_SYNTH=never)"
       return 0
       ;;
     always) reason="LAB_SYNTH=always" ;;
     auto)
-      if ! dist_is_present; then
+      if [[ -d "$LAB_DIST_DIR" && ! -f "$LAB_FACTS_FILE" ]]; then
+        reason="${LAB_FACTS_FILE} is missing"
+      elif ! dist_is_present; then
         reason="${LAB_DIST_DIR} is missing"
       elif dist_is_stale; then
         reason="${LAB_DIST_DIR} is older than its sources"
@@ -285,7 +289,7 @@ synthesize_dist() {
   info "  ${reason}: running 'npm run synth'"
   (cd "$LAB_PROJECT_DIR" && npm run synth) 2>&1 | sed 's/^/    /' >&2 ||
     die "'npm run synth' failed (output above)" "run 'npm ci' when node_modules/ is missing, then ./deploy.sh again"
-  dist_is_present || die "'npm run synth' did not produce ${LAB_KIND_CONFIG} and ${LAB_DIST_DIR}/*.k8s.yaml"
+  dist_is_present || die "'npm run synth' did not produce ${LAB_KIND_CONFIG}, ${LAB_FACTS_FILE} and ${LAB_DIST_DIR}/*.k8s.yaml"
 }
 
 # --- step 3: cluster ----------------------------------------------------------------
@@ -427,7 +431,9 @@ main() {
   step_done
   step 2
   synthesize_dist
-  lab_init_defaults # dist/ may be new: read the cluster name again
+  lab_facts_reload # dist/ may be new: read the facts again
+  lab_init_defaults
+  lab_require_facts
   info "  lab \"${LAB_CLUSTER_NAME}\" from ${LAB_KIND_CONFIG} (kubeconfig ${LAB_KUBECONFIG})"
   step_done
   step 3

@@ -29,7 +29,7 @@ ${LAB_CLUSTER_NAME}-external, and ${LAB_KUBECONFIG}.
   -y, --yes   do not ask for confirmation (needed without a terminal)
 
 Environment (current value in brackets):
-  LAB_CLUSTER_NAME  kind cluster name [${LAB_CLUSTER_NAME}] (default: name: in ${LAB_KIND_CONFIG})
+  LAB_CLUSTER_NAME  kind cluster name [${LAB_CLUSTER_NAME}] (default: the name in ${LAB_FACTS_FILE})
   LAB_KUBECONFIG    kubeconfig file to remove [${LAB_KUBECONFIG}]
   LAB_PROJECT_DIR   project root [${LAB_PROJECT_DIR}]
   LAB_DIST_DIR      synthesized manifests [${LAB_DIST_DIR}]
@@ -91,6 +91,8 @@ remove_kubeconfig() {
 
 main() {
   parse_args "$@"
+  # The cluster's name comes from the facts, unless LAB_CLUSTER_NAME names it.
+  [[ -n "$LAB_CLUSTER_NAME" ]] || lab_require_facts
   have kind || die "kind not found on PATH" "install kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
   confirm
   delete_cluster

@@ -23,7 +23,7 @@ source "$SCRIPT_DIR/scripts/lib/external-host.sh"
 lab_init_defaults
 lab_use_exported_kubeconfig
 
-LAB_CAPTURE_IMAGE=${LAB_CAPTURE_IMAGE:-$(dist_daemonset_image "$LAB_DIST_DIR")}
+LAB_CAPTURE_IMAGE=${LAB_CAPTURE_IMAGE:-$(fact workload.daemonSet.image)}
 LAB_CAPTURE_SECONDS=${LAB_CAPTURE_SECONDS:-15}
 LAB_CAPTURE_WARMUP=${LAB_CAPTURE_WARMUP:-2}
 
@@ -332,6 +332,7 @@ capture_ipv6() {
 main() {
   parse_args "$@"
   trap cleanup EXIT
+  lab_require_facts
   load_cluster
   explain_family IPv4
   explain_family IPv6

@@ -209,7 +209,7 @@ function synthIsConsistentOrRefused(input: LabConfigInput): void {
   const expected = [...violatedKeys(input)].sort();
   const { exitCode, stderr } = synth(input);
   if (expected.length === 0) {
-    expect({ exitCode, stderr }).toEqual({ exitCode: 0, stderr: expect.stringContaining('Published 3 files') });
+    expect({ exitCode, stderr }).toEqual({ exitCode: 0, stderr: expect.stringContaining('Published 4 files') });
     checkConsistent(dist);
   } else {
     expect({ exitCode, keys: [...reportedKeys(stderr)].sort() }).toEqual({ exitCode: 1, keys: expected });

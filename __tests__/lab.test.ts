@@ -29,8 +29,8 @@ describe('Lab (the whole synth)', () => {
     expect(custom.kind.nodes).toHaveLength(2);
   });
 
-  test('writes the manifests in apply order, and the kind config where `kubectl apply -f dist` does not read it', () => {
-    expect(Object.keys(lab.files).sort()).toEqual(['0000-calico.k8s.yaml', '0001-multitool.k8s.yaml', path.join('kind', 'cluster.yaml')]);
+  test('writes the manifests in apply order, and the kind config and the facts where `kubectl apply -f dist` does not read them', () => {
+    expect(Object.keys(lab.files).sort()).toEqual(['0000-calico.k8s.yaml', '0001-multitool.k8s.yaml', path.join('kind', 'cluster.yaml'), path.join('lab', 'facts.json')]);
   });
 
   test('applies the IPPools before the Installation (file order, then document order)', () => {
@@ -145,7 +145,7 @@ describe('Lab with routing: bgp', () => {
   test('writes the router\'s configuration under frr/, where `kubectl apply -f dist` does not read it', () => {
     expect(Object.keys(lab.files).sort()).toEqual([
       '0000-calico.k8s.yaml', '0001-multitool.k8s.yaml', path.join('frr', 'daemons'), path.join('frr', 'frr.conf'), path.join('frr', 'vtysh.conf'),
-      path.join('kind', 'cluster.yaml'),
+      path.join('kind', 'cluster.yaml'), path.join('lab', 'facts.json'),
     ]);
     expect(lab.files[path.join('frr', 'frr.conf')]).toContain('hostname ipv6-lab-router\n');
   });

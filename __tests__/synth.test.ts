@@ -43,7 +43,7 @@ describe('synth', () => {
     renderLab(DEFAULT_LAB_CONFIG, a);
     renderLab(DEFAULT_LAB_CONFIG, b);
     expect(snapshotTree(a)).toEqual(snapshotTree(b));
-    expect(Object.keys(snapshotTree(a))).toHaveLength(3);
+    expect(Object.keys(snapshotTree(a))).toHaveLength(4);
   });
 
   test('the committed dist/ is what the app renders today', () => {
@@ -110,8 +110,8 @@ describe('synth', () => {
       before = snapshotTree(path.join(project, 'dist'));
     });
 
-    test('`cdk8s synth` renders into its staging dir and publishes dist/ with the kind config', () => {
-      expect(Object.keys(before)).toEqual(['0000-calico.k8s.yaml', '0001-multitool.k8s.yaml', path.join('kind', 'cluster.yaml')]);
+    test('`cdk8s synth` renders into its staging dir and publishes dist/ with the kind config and the facts', () => {
+      expect(Object.keys(before)).toEqual(['0000-calico.k8s.yaml', '0001-multitool.k8s.yaml', path.join('kind', 'cluster.yaml'), path.join('lab', 'facts.json')]);
       const fresh = mkTmp('cli-fresh');
       renderLab(DEFAULT_LAB_CONFIG, fresh);
       expect(before).toEqual(snapshotTree(fresh));
@@ -121,7 +121,7 @@ describe('synth', () => {
     test('`cdk8s synth` says where the files went, where the user sees it', () => {
       const res = run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth']);
       expect(res.status).toBe(0);
-      expect(res.stderr).toContain('Published 3 files to dist/: 0000-calico.k8s.yaml, 0001-multitool.k8s.yaml, kind/cluster.yaml');
+      expect(res.stderr).toContain('Published 4 files to dist/: 0000-calico.k8s.yaml, 0001-multitool.k8s.yaml, kind/cluster.yaml, lab/facts.json');
       expect(res.stderr).not.toMatch(/warning/i);
     });
 
@@ -162,7 +162,7 @@ describe('synth', () => {
         expect(res.status).toBe(0);
         expect(res.stderr).toContain('warning: lab.config.yaml: kindNodeImage: "kindest/node:v1.31.2" runs Kubernetes 1.31; Calico v3.28 is tested against Kubernetes 1.27 to 1.30');
         expect(res.stderr).toContain('warning: lab.config.yaml: kindNodeImage: "kindest/node:v1.31.2" has no @sha256: digest');
-        expect(res.stderr).toContain('Published 3 files to .lab/dist/');
+        expect(res.stderr).toContain('Published 4 files to .lab/dist/');
         expect(fs.readFileSync(path.join(project, '.lab', 'dist', 'kind', 'cluster.yaml'), 'utf8')).toContain('image: kindest/node:v1.31.2\n');
         expect(snapshotTree(path.join(project, 'dist'))).toEqual(before);
       } finally {
@@ -175,11 +175,14 @@ describe('synth', () => {
       try {
         const res = run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth']);
         expect(res.status).toBe(0);
-        expect(res.stderr).toContain('Published 3 files to .lab/dist/ (your lab configuration; the committed dist/ keeps the defaults)');
+        expect(res.stderr).toContain('Published 4 files to .lab/dist/ (your lab configuration; the committed dist/ keeps the defaults)');
         expect(snapshotTree(path.join(project, 'dist'))).toEqual(before);
         const kind = fs.readFileSync(path.join(project, '.lab', 'dist', 'kind', 'cluster.yaml'), 'utf8');
         expect(kind).toContain('name: other-lab');
         expect(kind.match(/role: worker/g)).toHaveLength(3);
+        const facts = JSON.parse(fs.readFileSync(path.join(project, '.lab', 'dist', 'lab', 'facts.json'), 'utf8'));
+        expect(facts.name).toBe('other-lab');
+        expect(facts.cluster.nodes.map((n: { name: string }) => n.name)).toEqual(['other-lab-control-plane', 'other-lab-worker', 'other-lab-worker2', 'other-lab-worker3']);
       } finally {
         fs.rmSync(path.join(project, 'lab.config.yaml'));
         fs.rmSync(path.join(project, '.lab'), { recursive: true, force: true });
@@ -191,13 +194,13 @@ describe('synth', () => {
       try {
         const res = run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth']);
         expect(res.status).toBe(0);
-        expect(res.stderr).toContain('Published 6 files to .lab/dist/ (your lab configuration; the committed dist/ keeps the defaults): '
-          + '0000-calico.k8s.yaml, 0001-multitool.k8s.yaml, frr/daemons, frr/frr.conf, frr/vtysh.conf, kind/cluster.yaml');
+        expect(res.stderr).toContain('Published 7 files to .lab/dist/ (your lab configuration; the committed dist/ keeps the defaults): '
+          + '0000-calico.k8s.yaml, 0001-multitool.k8s.yaml, frr/daemons, frr/frr.conf, frr/vtysh.conf, kind/cluster.yaml, lab/facts.json');
         expect(fs.readFileSync(path.join(project, '.lab', 'dist', 'frr', 'frr.conf'), 'utf8')).toContain('router bgp 65000\n');
         expect(snapshotTree(path.join(project, 'dist'))).toEqual(before);
         const stdout = run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth', '--stdout']);
         expect(stdout.status).toBe(0);
-        expect(stdout.stderr).toContain('the kind config is not included nor the router\'s frr/.');
+        expect(stdout.stderr).toContain('the kind config, the router\'s frr/ and the lab\'s facts are not included.');
         expect(parseAllDocuments(stdout.stdout).map(d => d.toJS().kind)).toContain('BGPPeer');
       } finally {
         fs.rmSync(path.join(project, 'lab.config.yaml'));
@@ -218,7 +221,8 @@ describe('synth', () => {
           'ConfigMap/multitool-nginx', 'DaemonSet/multitool', 'Service/multitool-dual-stack', 'Service/multitool-ipv6-only',
         ]);
         expect(objects.find(o => o.metadata.name === 'multitool-dual-stack').spec.ports[0].port).toBe(8081);
-        expect(res.stderr).toContain('the kind config is not included');
+        expect(res.stderr).toContain('the kind config and the lab\'s facts are not included');
+        expect(res.stdout).not.toContain('factsVersion');
         expect(snapshotTree(path.join(project, 'dist'))).toEqual(before);
         expect(fs.existsSync(path.join(project, '.lab'))).toBe(false);
       } finally {
@@ -233,7 +237,7 @@ describe('synth', () => {
       fs.writeFileSync(path.join(project, 'lab.config.yaml'), 'workers: 1\n');
       expect(run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth']).status).toBe(0);
       const custom = snapshotTree(path.join(project, '.lab', 'dist'));
-      expect(Object.keys(custom)).toHaveLength(3);
+      expect(Object.keys(custom)).toHaveLength(4);
       fs.writeFileSync(path.join(project, 'lab.config.yaml'), 'pools:\n  ipv6:\n    cidr: 10.0.0.0/8\n    blockSize: 130\n');
       try {
         const bin = command === 'cdk8s' ? path.join(project, 'node_modules', '.bin', 'cdk8s') : command;

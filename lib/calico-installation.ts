@@ -50,12 +50,15 @@ export class CalicoInstallation extends Construct {
   public readonly installation: Installation;
   public readonly apiServer?: ApiServer;
   public readonly spec: InstallationSpec;
+  /** Whether BIRD runs (`calicoNetwork.bgp: Enabled`). */
+  public readonly bgp: boolean;
 
   constructor(scope: Construct, id: string, props: CalicoInstallationProps = {}) {
     super(scope, id);
     if (props.mtu !== undefined && (!Number.isInteger(props.mtu) || props.mtu < 1280 || props.mtu > 9000)) {
       throw new Error(`invalid mtu ${JSON.stringify(props.mtu)}: must be an integer from 1280 (the ipv6 minimum) to 9000`);
     }
+    this.bgp = props.bgp ?? false;
     this.spec = {
       variant: InstallationSpecVariant.CALICO,
       cni: {
@@ -63,7 +66,7 @@ export class CalicoInstallation extends Construct {
         ipam: { type: InstallationSpecCniIpamType.CALICO },
       },
       calicoNetwork: {
-        bgp: props.bgp ? InstallationSpecCalicoNetworkBgp.ENABLED : InstallationSpecCalicoNetworkBgp.DISABLED,
+        bgp: this.bgp ? InstallationSpecCalicoNetworkBgp.ENABLED : InstallationSpecCalicoNetworkBgp.DISABLED,
         linuxDataplane: InstallationSpecCalicoNetworkLinuxDataplane.IPTABLES,
         ipPools: [],
         mtu: props.mtu,

@@ -84,6 +84,8 @@ class IpPoolResource extends IpPool {
  * nodeSelector's syntax) and emits a complete spec.
  */
 export class CalicoIpPool extends Construct {
+  /** The pool's name. */
+  public readonly name: string;
   /** The address family of the pool's CIDR. */
   public readonly family: IpFamily;
   /** The spec as emitted (Calico field semantics, TypeScript names). */
@@ -129,6 +131,7 @@ export class CalicoIpPool extends Construct {
       throw new Error(`invalid ip pool allowedUses ${JSON.stringify(allowedUses)}: must be a non-empty list of "Workload", "Tunnel"`);
     }
 
+    this.name = props.name;
     this.family = family;
     this.spec = {
       cidr: props.cidr,

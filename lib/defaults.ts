@@ -80,3 +80,14 @@ export const DEFAULT_ROUTER = {
    */
   image: 'quay.io/frrouting/frr:8.4.4',
 } as const;
+
+/**
+ * The versions the lab is built and tested for: kind's node image above is Kubernetes v1.28.15 for kind
+ * v0.25.0; Calico v3.28.5's tigera-operator.yaml deploys operator v1.34.13 (deploy.sh pins its sha256).
+ */
+export const LAB_VERSIONS = {
+  kubernetes: 'v1.28.15',
+  calico: 'v3.28.5',
+  tigeraOperator: 'v1.34.13',
+  kind: 'v0.25.0',
+} as const;

@@ -45,6 +45,10 @@ export interface DualStackServiceProps {
  */
 export class DualStackService extends Construct {
   public readonly service: KubeService;
+  public readonly name: string;
+  public readonly namespace: string;
+  public readonly port: number;
+  public readonly targetPort: number;
   public readonly ipFamilyPolicy: IpFamilyPolicy;
   public readonly ipFamilies: readonly ServiceIpFamily[];
 
@@ -76,10 +80,14 @@ export class DualStackService extends Construct {
       throw new Error('invalid selector {}: a service without a selector sends traffic nowhere');
     }
 
+    this.name = props.name;
+    this.namespace = props.namespace ?? Chart.of(this).namespace ?? DEFAULT_NAMESPACE;
+    this.port = port;
+    this.targetPort = targetPort;
     this.ipFamilyPolicy = policy;
     this.ipFamilies = families;
     this.service = new KubeService(this, 'Resource', {
-      metadata: { name: props.name, namespace: props.namespace ?? Chart.of(this).namespace ?? DEFAULT_NAMESPACE, labels: { ...props.selector } },
+      metadata: { name: props.name, namespace: this.namespace, labels: { ...props.selector } },
       spec: {
         type: 'ClusterIP',
         ipFamilyPolicy: policy,

@@ -17,6 +17,8 @@ export * from './multitool-chart';
 export * from './kind-cluster-config';
 export * from './frr-router-config';
 export { Lab, nameChartFilesById } from './lab';
+export { FACTS_FILE, FACTS_VERSION, isLabFactsSection, labFactsJsonSchema, renderFacts } from './lab-facts';
+export type { ILabFactsSection, LabFacts } from './lab-facts';
 export type { LabProps } from './lab';
 export { DEFAULT_LAB_CONFIG, labConfigSchema, labConfigJsonSchema } from './config-schema';
 export type { LabConfig, LabConfigInput, PoolConfig, RouterConfig } from './config-schema';

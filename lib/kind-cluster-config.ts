@@ -44,6 +44,25 @@ export interface KindClusterConfigProps {
   readonly allocateNodeCidrs?: boolean;
 }
 
+/** A node of the kind cluster, named as kind v0.25.0 names it. */
+export interface KindNode {
+  readonly name: string;
+  readonly role: 'control-plane' | 'worker';
+}
+
+/**
+ * The names kind gives the nodes (kind v0.25.0 MakeNodeNamer): `<cluster>-<role>` for the first node of
+ * a role, `<cluster>-<role><n>` for its n-th, so `ipv6-lab-worker`, `ipv6-lab-worker2`, ...
+ */
+export function kindNodeNames(clusterName: string, roles: readonly KindNode['role'][]): KindNode[] {
+  const seen = new Map<string, number>();
+  return roles.map(role => {
+    const n = (seen.get(role) ?? 0) + 1;
+    seen.set(role, n);
+    return { name: `${clusterName}-${role}${n > 1 ? n : ''}`, role };
+  });
+}
+
 /** kubeadm's node masks when kube-controller-manager allocates node CIDRs (node-cidr-mask-size-ipv4/-ipv6). */
 export const KUBEADM_NODE_MASK = { ipv4: 24, ipv6: 64 } as const;
 /** kubeadm refuses a pod subnet more than this many bits shorter than the node mask (kubernetes#58766). */
@@ -98,6 +117,13 @@ export class KindClusterConfig extends Construct {
   }
 
   public readonly clusterName: string;
+  /** The nodes in config order, with the names kind gives them. */
+  public readonly nodes: readonly KindNode[];
+  /** The image every node runs. */
+  public readonly nodeImage: string;
+  /** Pod and Service CIDRs, IPv4 then IPv6. */
+  public readonly podSubnets: readonly string[];
+  public readonly serviceSubnets: readonly string[];
   private readonly config: Record<string, unknown>;
 
   constructor(scope: Construct, id: string, props: KindClusterConfigProps = {}) {
@@ -116,6 +142,10 @@ export class KindClusterConfig extends Construct {
     const allocateNodeCidrs = props.allocateNodeCidrs ?? false;
     podSubnets.forEach(cidr => checkPodSubnet(cidr, allocateNodeCidrs));
 
+    this.nodes = kindNodeNames(this.clusterName, ['control-plane', ...Array.from({ length: workers }, () => 'worker' as const)]);
+    this.nodeImage = image;
+    this.podSubnets = [...podSubnets];
+    this.serviceSubnets = [...serviceSubnets];
     const node = (role: string) => ({ role, image });
     this.config = {
       kind: 'Cluster',
@@ -128,7 +158,7 @@ export class KindClusterConfig extends Construct {
         podSubnet: podSubnets.join(','),
         serviceSubnet: serviceSubnets.join(','),
       },
-      nodes: [node('control-plane'), ...Array.from({ length: workers }, () => node('worker'))],
+      nodes: this.nodes.map(n => node(n.role)),
     };
     if (!allocateNodeCidrs) {
       // kind merges this into the kubeadm ClusterConfiguration it generates (matched by kind).

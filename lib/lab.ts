@@ -1,13 +1,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Names } from 'cdk8s';
+import { ApiObject, App, Names } from 'cdk8s';
 import { Construct } from 'constructs';
 import { CalicoChart } from './calico-chart';
+import { FAMILY_NAME } from './cidr';
 import type { LabConfig } from './config-schema';
 import { DEFAULT_LAB_CONFIG } from './config-schema';
 import type { Routing } from './defaults';
+import { LAB_VERSIONS } from './defaults';
 import { FrrRouterConfig } from './frr-router-config';
 import { KindClusterConfig } from './kind-cluster-config';
+import { FACTS_VERSION, LabFacts, isLabFactsSection, writeFacts } from './lab-facts';
 import { MultitoolChart } from './multitool-chart';
 
 export interface LabProps {
@@ -25,6 +28,11 @@ export interface LabProps {
  * Its charts are its children, so one app can hold several labs.
  */
 export class Lab extends Construct {
+  /** Every Lab under `root`, in construct order. */
+  public static all(root: Construct): Lab[] {
+    return root.node.findAll().filter((c): c is Lab => c instanceof Lab);
+  }
+
   public readonly routing: Routing;
   public readonly calico: CalicoChart;
   public readonly multitool: MultitoolChart;
@@ -73,6 +81,97 @@ export class Lab extends Construct {
       });
     }
   }
+
+  /**
+   * What the scripts need to know about this lab, from what it built (lib/lab-facts.ts; written as
+   * `<dist>/lab/facts.json`). Keys come in a fixed order; sections of constructs implementing
+   * `ILabFactsSection` follow, in construct order.
+   */
+  public facts(): LabFacts {
+    const pools = [this.calico.ipv4Pool, this.calico.ipv6Pool];
+    const perFamily = (values: readonly string[]) =>
+      Object.fromEntries(values.map(v => [v.includes(':') ? 'ipv6' : 'ipv4', v]));
+    const tool = this.multitool.multitool;
+    const facts: LabFacts = {
+      factsVersion: FACTS_VERSION,
+      name: this.kind.clusterName,
+      families: pools.map(p => FAMILY_NAME[p.family] as 'IPv4' | 'IPv6'),
+      versions: { ...LAB_VERSIONS },
+      cluster: {
+        kindConfig: KindClusterConfig.FILE.split(path.sep).join('/'),
+        nodeImage: this.kind.nodeImage,
+        nodes: this.kind.nodes.map(n => ({ name: n.name, role: n.role })),
+        podSubnets: perFamily(this.kind.podSubnets),
+        serviceSubnets: perFamily(this.kind.serviceSubnets),
+      },
+      calico: {
+        bgp: this.calico.installation.bgp,
+        apiServer: this.calico.installation.apiServer !== undefined,
+        pools: pools.map(p => ({
+          name: p.name,
+          family: FAMILY_NAME[p.family] as 'IPv4' | 'IPv6',
+          cidr: p.spec.cidr,
+          blockSize: p.spec.blockSize!,
+          vxlanMode: p.spec.vxlanMode as 'Never' | 'Always' | 'CrossSubnet',
+          ipipMode: p.spec.ipipMode as 'Never' | 'Always' | 'CrossSubnet',
+          natOutgoing: p.spec.natOutgoing!,
+        })),
+      },
+      workload: {
+        daemonSet: {
+          name: tool.name,
+          namespace: tool.namespace,
+          selector: Object.entries(tool.labels).map(([k, v]) => `${k}=${v}`).join(','),
+          image: tool.image,
+          port: tool.port,
+        },
+        services: [this.multitool.dualStack, this.multitool.ipv6Only].map(s => ({
+          name: s.name,
+          namespace: s.namespace,
+          ipFamilyPolicy: s.ipFamilyPolicy,
+          ipFamilies: [...s.ipFamilies],
+          port: s.port,
+          targetPort: s.targetPort,
+        })),
+      },
+      externalHost: {
+        name: `${this.kind.clusterName}-external`,
+        image: tool.image,
+        port: tool.port,
+        nginxConfig: tool.nginxConfig,
+      },
+      images: containerImages(this),
+    };
+    const sections = this.node.findAll().filter(isLabFactsSection);
+    for (const section of sections) {
+      if (section.factsKey in facts) {
+        throw new Error(`invalid facts section ${JSON.stringify(section.factsKey)} of ${section.node.path}: the key is already taken`);
+      }
+      (facts as Record<string, unknown>)[section.factsKey] = section.labFacts();
+    }
+    return facts;
+  }
+
+  /** Writes `facts()` to `<outdir>/lab/facts.json`; returns the file. */
+  public writeFactsTo(outdir: string): string {
+    return writeFacts(this.facts(), outdir);
+  }
+}
+
+/** Every container image the Kubernetes objects under `scope` run, sorted and without duplicates. */
+function containerImages(scope: Construct): string[] {
+  const images = new Set<string>();
+  const visit = (value: unknown, key?: string): void => {
+    if (Array.isArray(value)) {
+      value.forEach(v => visit(v, key));
+    } else if (value && typeof value === 'object') {
+      const obj = value as Record<string, unknown>;
+      if ((key === 'containers' || key === 'initContainers') && typeof obj.image === 'string') images.add(obj.image);
+      for (const [k, v] of Object.entries(obj)) visit(v, k);
+    }
+  };
+  scope.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).forEach(o => visit(o.toJson()));
+  return [...images].sort();
 }
 
 /**

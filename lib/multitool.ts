@@ -81,6 +81,8 @@ export function renderNginxConfig(port: number): string {
  */
 export class Multitool extends Construct {
   public readonly name: string;
+  public readonly namespace: string;
+  public readonly image: string;
   public readonly port: number;
   public readonly labels: Record<string, string>;
   public readonly nginxConfig: string;
@@ -93,6 +95,8 @@ export class Multitool extends Construct {
     this.port = props.port ?? DEFAULT_APP_PORT;
     const namespace = props.namespace ?? Chart.of(this).namespace ?? DEFAULT_NAMESPACE;
     const image = props.image ?? MULTITOOL_DEFAULT_IMAGE;
+    this.namespace = namespace;
+    this.image = image;
     checkPort('multitool port', this.port);
     // Leaves room for the `-nginx`, `-dual-stack` and `-ipv6-only` suffixes within 63 characters.
     checkDnsLabel('multitool name', this.name, 50);

@@ -50,12 +50,15 @@ export interface SynthOptions {
   readonly distDir?: string;
 }
 
-/** Renders every chart and the kind config of the lab into `outdir` (which must be empty or absent). */
+/**
+ * Renders every chart, the kind config and the facts of the lab into `outdir` (which must be empty or
+ * absent). A single-file render (`cdk8s synth --stdout`) holds the manifests only.
+ */
 export function renderLab(config: LabConfig, outdir: string, options: { singleFile?: boolean } = {}): string[] {
   const app = new App({ outdir, yamlOutputType: options.singleFile ? YamlOutputType.FILE_PER_APP : YamlOutputType.FILE_PER_CHART });
   new Lab(app, 'lab', { config });
   app.synth();
-  // The kind config is no Kubernetes manifest: a single-file render is for `kubectl apply -f -`.
+  // The kind config and the facts are no Kubernetes manifests: a single-file render is for `kubectl apply -f -`.
   if (!options.singleFile) {
     nameChartFilesById(app, outdir);
     for (const kind of KindClusterConfig.all(app)) {
@@ -63,6 +66,9 @@ export function renderLab(config: LabConfig, outdir: string, options: { singleFi
     }
     for (const router of FrrRouterConfig.all(app)) {
       router.writeTo(outdir);
+    }
+    for (const lab of Lab.all(app)) {
+      lab.writeFactsTo(outdir);
     }
   }
   return listFiles(outdir);
@@ -138,8 +144,8 @@ export function main(): void {
       // --stdout: one multi-document file, nothing published.
       fs.rmSync(outdir!, { recursive: true, force: true });
       renderLab(config, outdir!, { singleFile: true });
-      const router = config.routing === 'bgp' ? ' nor the router\'s frr/' : '';
-      console.error(`cdk8s synth --stdout: the manifests only; ${distDir}/ was not touched and the kind config is not included${router}.`);
+      const router = config.routing === 'bgp' ? ', the router\'s frr/' : '';
+      console.error(`cdk8s synth --stdout: the manifests only; ${distDir}/ was not touched and the kind config${router} and the lab's facts are not included.`);
       return;
     }
     const { files } = synthesize({ distDir, config });

@@ -3,7 +3,7 @@
 #   dist/     must equal a fresh `cdk8s synth` of the default configuration;
 #   imports/  must equal a fresh `cdk8s import` of the pinned CRDs (CALICO_CRDS_DIR stands in for the URLs);
 #   lab.config.schema.json and the key table of docs/configuration.md must equal a fresh
-#   `npm run gen:schema` from lib/config-schema.ts.
+#   `npm run gen:schema` from lib/config-schema.ts, and lab.facts.schema.json one from lib/lab-facts.ts.
 #
 # Usage: scripts/check-drift.sh
 set -euo pipefail
@@ -53,7 +53,7 @@ check_imports() {
 check_schema() {
   local fresh="${WORK_DIR}/schema" committed="${WORK_DIR}/schema-committed"
   mkdir -p "${fresh}/docs" "${committed}/docs"
-  cp "${REPO_ROOT}/lab.config.schema.json" "${committed}/"
+  cp "${REPO_ROOT}/lab.config.schema.json" "${REPO_ROOT}/lab.facts.schema.json" "${committed}/"
   cp "${REPO_ROOT}/docs/configuration.md" "${committed}/docs/"
   # The generator keeps the text around the table's markers, so it starts from the committed page.
   cp "${REPO_ROOT}/docs/configuration.md" "${fresh}/docs/"

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * Writes what is generated from the configuration's one definition (lib/config-schema.ts):
+ * Writes what is generated from the TypeBox definitions:
  *   lab.config.schema.json      the JSON Schema editors use for lab.config.yaml (see the README's
- *                               `# yaml-language-server: $schema=...` line);
+ *                               `# yaml-language-server: $schema=...` line), from lib/config-schema.ts;
  *   docs/configuration.md       the key reference and the special-purpose range table (lib/special-ranges.ts),
- *                               each between its BEGIN/END markers.
- * Both are committed; `npm run check:drift` fails when they are stale.
+ *                               each between its BEGIN/END markers;
+ *   lab.facts.schema.json       the JSON Schema of <dist>/lab/facts.json, from lib/lab-facts.ts.
+ * All are committed; `npm run check:drift` fails when they are stale.
  *
  * Usage: npm run gen:schema [-- --out-dir DIR]   (DIR defaults to the repository root; DIR/docs/configuration.md
  *        must exist, as the text around the markers is kept)
@@ -16,6 +17,7 @@ const path = require('path');
 const REPO_ROOT = path.join(__dirname, '..');
 require('./swc-register');
 const { labConfigJsonSchema } = require('../lib/config-schema');
+const { labFactsJsonSchema } = require('../lib/lab-facts');
 
 const args = process.argv.slice(2);
 const outDir = args.includes('--out-dir') ? path.resolve(args[args.indexOf('--out-dir') + 1]) : REPO_ROOT;
@@ -49,8 +51,8 @@ function reference(schema) {
   ].join('\n');
 }
 
-function writeSchema(schema) {
-  const file = path.join(outDir, 'lab.config.schema.json');
+function writeSchema(schema, name = 'lab.config.schema.json') {
+  const file = path.join(outDir, name);
   fs.writeFileSync(file, `${JSON.stringify(schema, null, 2)}\n`);
   return file;
 }
@@ -87,6 +89,6 @@ function writeReference(schema) {
 }
 
 const schema = labConfigJsonSchema();
-for (const file of [writeSchema(schema), writeReference(schema)]) {
+for (const file of [writeSchema(schema), writeReference(schema), writeSchema(labFactsJsonSchema(), 'lab.facts.schema.json')]) {
   console.log(`wrote ${path.relative(process.cwd(), file) || file}`);
 }

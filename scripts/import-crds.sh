@@ -17,9 +17,13 @@ fi
 CALICO_CRDS_DIR="${CALICO_CRDS_DIR:-}"
 CDK8S="${CDK8S:-${REPO_ROOT}/node_modules/.bin/cdk8s}"
 
-# Prints the `name:=url` import specs of cdk8s.yaml, one per line.
+# Prints the `name:=url` import specs of cdk8s.yaml, one per line (read with the yaml package, as
+# the cdk8s CLI itself reads the file).
 read_import_specs() {
-  sed -n 's/^  - \([a-z0-9-]*:=https:\/\/[^ ]*\)$/\1/p' "${REPO_ROOT}/cdk8s.yaml"
+  (cd "${REPO_ROOT}" && node -e '
+    const { parse } = require("yaml");
+    const imports = parse(require("fs").readFileSync("cdk8s.yaml", "utf8")).imports ?? [];
+    for (const spec of imports) if (/^[a-z0-9-]+:=https:\/\/\S+$/.test(spec)) console.log(spec);')
 }
 
 # Maps `name:=url` to `name:=$CALICO_CRDS_DIR/<file>` when a local directory stands in for the URLs.

@@ -51,32 +51,48 @@ block_of() {
   fi
 }
 
+# dist_facts: the facts of .lab/dist, read as the scripts read them (common.sh).
+dist_facts() {
+  # shellcheck source=../../scripts/lib/common.sh
+  source "$REPO_ROOT/scripts/lib/common.sh"
+  export LAB_FACTS_FILE=$PROJECT/.lab/dist/lab/facts.json
+  lab_facts_reload
+  lab_load_facts
+}
+
 # cluster_like_dist: rewrite the stub cluster's fixtures into what a cluster
-# deployed from .lab/dist reports: node names and count; the pools, and with
+# deployed from .lab/dist reports (as its facts say): node names and count,
+# each with its calico-node, network condition and lab pod; the pools, and with
 # them the pod and peer addresses, block affinities (prefix and block size)
 # and every answer naming them; nginx's port and the Service port (the HTTP
 # answers are keyed by URL); and, with natOutgoing false, no answer from the
 # external host (it has no route back to the pool), as verify expects.
 cluster_like_dist() {
-  local fx=$STUB_STATE/cluster dist=$PROJECT/.lab/dist kind name nodes i
-  kind=$dist/kind/cluster.yaml
-  # shellcheck source=../../scripts/lib/common.sh
-  source "$REPO_ROOT/scripts/lib/common.sh"
-  name=$(yaml_top_scalar "$kind" name)
-  nodes=$(kind_config_node_count "$kind")
+  local fx=$STUB_STATE/cluster name nodes i f
+  dist_facts
+  name=$(fact name)
+  nodes=$(fact_count cluster.nodes)
   for ((i = 4; i <= nodes; i++)); do
     echo "ipv6-lab-worker$((i - 1))|True|172.18.0.$((i + 1)) fc00:f853:ccd:e793::$((i + 1))" >>"$fx/nodes.txt"
-    echo "multitool-w$i|ipv6-lab-worker$((i - 1))|Running|192.168.$((i + 10)).2 fd00:10:244:$((i + 10))::2" >>"$fx/pods.txt"
+    echo "ipv6-lab-worker$((i - 1))|False|CalicoIsUp|" >>"$fx/nodes-network.txt"
+    echo "calico-node-w$i|ipv6-lab-worker$((i - 1))|True|" >>"$fx/calico-node-ready.txt"
+    echo "multitool-w$i|ipv6-lab-worker$((i - 1))|Running|True|192.168.$((i + 10)).2 fd00:10:244:$((i + 10))::2" >>"$fx/pods.txt"
     printf 'ipv6-lab-worker%d|192.168.%d.0/26|confirmed\nipv6-lab-worker%d|fd00:10:244:%d::/122|confirmed\n' \
       $((i - 1)) $((i + 10)) $((i - 1)) $((i + 10)) >>"$fx/blockaffinities.txt"
   done
-  head -n "$nodes" "$fx/nodes.txt" >"$fx/nodes.new" && mv "$fx/nodes.new" "$fx/nodes.txt"
-  head -n "$nodes" "$fx/pods.txt" >"$fx/pods.new" && mv "$fx/pods.new" "$fx/pods.txt"
+  for f in nodes.txt nodes-network.txt calico-node-ready.txt pods.txt; do
+    head -n "$nodes" "$fx/$f" >"$fx/$f.new" && mv "$fx/$f.new" "$fx/$f"
+  done
+  echo "${nodes}|${nodes}|${nodes}" >"$fx/daemonset-multitool.txt"
   [[ "$name" == ipv6-lab ]] || fixtures_rewrite ipv6-lab- "${name}-"
 
   # Pools: the real addresses with the default /48 (/16) prefix swapped for the pool's.
   local pool cidr nat vxlan block hex v4_bits=26 v6_bits=122 unanswered=()
-  while IFS=$'\t' read -r pool cidr nat vxlan block; do
+  rm -f "$fx"/ippool-*.txt
+  for ((i = 0; i < $(fact_count calico.pools); i++)); do
+    pool=$(fact "calico.pools.$i.name") cidr=$(fact "calico.pools.$i.cidr") nat=$(fact "calico.pools.$i.natOutgoing")
+    vxlan=$(fact "calico.pools.$i.vxlanMode") block=$(fact "calico.pools.$i.blockSize")
+    echo "${cidr}|${nat}|${vxlan}|${block}" >"$fx/ippool-${pool}.txt"
     if is_ipv6 "$cidr"; then
       hex=$(ipv6_expand "${cidr%/*}")
       # Canonical text, as Kubernetes prints addresses (fd00:abcd:0:..., not fd00:abcd:0000:...).
@@ -88,11 +104,7 @@ cluster_like_dist() {
       v4_bits=$block
       [[ "$nat" == true ]] || unanswered+=(IPv4)
     fi
-  done < <(dist_ippools "$dist")
-  rm -f "$fx"/ippool-*.txt
-  while IFS=$'\t' read -r pool cidr nat vxlan block; do
-    echo "${cidr}|${nat}|${vxlan}|${block}" >"$fx/ippool-${pool}.txt"
-  done < <(dist_ippools "$dist")
+  done
   local n state addr
   while IFS='|' read -r n cidr state; do
     addr=${cidr%/*}
@@ -102,9 +114,9 @@ cluster_like_dist() {
   mv "$fx/blockaffinities.new" "$fx/blockaffinities.txt"
 
   # nginx's port (pods and the external host serve dist's config) and the Service port.
-  local port svc_port f
-  port=$(dist_daemonsets "$dist" | cut -f4 | sed -n 1p)
-  svc_port=$(dist_services "$dist" | cut -f4 | sed -n 1p)
+  local port svc_port
+  port=$(fact workload.daemonSet.port)
+  svc_port=$(fact workload.services.0.port)
   if [[ "$port" != 8080 ]]; then
     sed -i "s/ port 8080 / port ${port} /" "$fx"/http/*.txt
     sed -i "s/:8080 /:${port} /g" "$fx/exec-netstat.txt"
@@ -125,8 +137,8 @@ cluster_like_dist() {
 
   # kubeadm stored the subnets kind gave it, and the cluster name.
   local pods svcs
-  pods=$(yaml_flatten "$kind" | awk -F'\t' '$2 == "networking.podSubnet" { print $3 }')
-  svcs=$(yaml_flatten "$kind" | awk -F'\t' '$2 == "networking.serviceSubnet" { print $3 }')
+  pods=$(fact cluster.podSubnets.ipv4),$(fact cluster.podSubnets.ipv6)
+  svcs=$(fact cluster.serviceSubnets.ipv4),$(fact cluster.serviceSubnets.ipv6)
   sed -i "s|^  podSubnet: .*|  podSubnet: ${pods}|; s|^  serviceSubnet: .*|  serviceSubnet: ${svcs}|; s/ipv6-lab/${name}/g" \
     "$fx/kubeadm-config-ClusterConfiguration.yaml"
   echo 'apiVersion: v1' >"$PROJECT/${name}.kubeconfig"
@@ -135,20 +147,23 @@ cluster_like_dist() {
 # row YAML EXPECTED_LINE...: the customized lab verifies clean and shows each
 # EXPECTED_LINE (a substring of one output line); the default cluster does not.
 row() {
-  local yaml=$1 line
+  local yaml=$1 line checks
   shift
   customize "$yaml"
-  # shellcheck source=../../scripts/lib/common.sh
-  source "$REPO_ROOT/scripts/lib/common.sh"
+  dist_facts
+  # The plan of this lab's facts fixes the number of checks, whatever the cluster.
+  checks=$("$VERIFY" --plan | sed -n 's/^Plan: \([0-9]*\) checks.*/\1/p')
   # The default cluster (fixtures as deployed from dist/) must fail this lab's expectations.
-  echo 'apiVersion: v1' >"$PROJECT/$(yaml_top_scalar "$PROJECT/.lab/dist/kind/cluster.yaml" name).kubeconfig"
+  echo 'apiVersion: v1' >"$PROJECT/$(fact name).kubeconfig"
   run "$VERIFY"
   assert_failure
   assert_line --regexp '^FAIL  '
   refute_line --partial "FAIL  kubeconfig"
+  assert_line --regexp "^${checks} checks, [1-9][0-9]* failed"
   cluster_like_dist
   run "$VERIFY"
   assert_success
+  assert_line "${checks} checks, 0 failed"
   # Every check ran: a skipped one would pass this row without testing it.
   refute_output --partial SKIP
   assert_output --partial "from $PROJECT/.lab/dist"
@@ -164,6 +179,9 @@ row() {
 @test "customize: workers: 3" {
   row 'workers: 3' \
     "PASS  node ipv6-lab-worker3 is Ready" \
+    "PASS  calico-node is Ready on ipv6-lab-worker3" \
+    "PASS  DaemonSet multitool runs a Ready pod on each of the lab's 4 nodes (desired 4, ready 4)" \
+    "48 checks, 0 failed" \
     "PASS  pod multitool-w4 on ipv6-lab-worker3 is Running" \
     "PASS  node ipv6-lab-worker3 holds IPv4 block 192.168.14.0/26 and IPv6 block fd00:10:244:14::/122"
 }

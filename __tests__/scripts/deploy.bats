@@ -45,7 +45,7 @@ setup() {
   assert_output --partial "[step 8/8] Verify the lab"
   assert_output --partial "waiting up to 2s for TigeraStatus calico to be Available"
   assert_output --partial "elapsed"
-  assert_output --partial '32 checks, 0 failed'
+  assert_output --partial '43 checks, 0 failed'
   assert [ -f "$PROJECT/ipv6-lab.kubeconfig" ]
 }
 
@@ -145,8 +145,8 @@ setup() {
   assert_line "export KUBECONFIG=$BATS_TEST_TMPDIR/my.kubeconfig"
 }
 
-@test "deploy: the cluster name and kubeconfig come from the kind config's name:" {
-  sed -i 's/^name: ipv6-lab$/name: other-lab/' "$PROJECT/dist/kind/cluster.yaml"
+@test "deploy: the cluster name and kubeconfig come from the facts' name" {
+  synth_into "$PROJECT/dist" 'clusterName: other-lab'
   run "$DEPLOY"
   assert_success
   assert_calls_in_order "kind create cluster --name other-lab --config $PROJECT/dist/kind/cluster.yaml --kubeconfig $PROJECT/other-lab.kubeconfig"
@@ -158,6 +158,29 @@ setup() {
   assert_success
   assert_calls_in_order "npm run synth (in $PROJECT)" "kind create cluster"
   assert_output --partial "$PROJECT/dist is missing: running 'npm run synth'"
+}
+
+@test "deploy: a dist/ without facts (synthesized before synth wrote them) is synthesized again" {
+  rm -r "$PROJECT/dist/lab"
+  run "$DEPLOY"
+  assert_success
+  assert_output --partial "$PROJECT/dist/lab/facts.json is missing: running 'npm run synth'"
+  assert_calls_in_order "npm run synth (in $PROJECT)" "kind create cluster --name ipv6-lab"
+}
+
+@test "deploy: a LAB_DIST_DIR without facts stops at step 2 with the file and the command, nothing changed" {
+  local dist=$BATS_TEST_TMPDIR/handmade/dist
+  mkdir -p "${dist%/dist}"
+  cp -R "$DEFAULTS_DIST" "$dist"
+  rm -r "$dist/lab"
+  export LAB_DIST_DIR=$dist
+  run "$DEPLOY"
+  assert_failure
+  assert_output --partial "ERROR: no lab facts: $dist/lab/facts.json does not exist"
+  assert_output --partial "fix: LAB_DIST_DIR=$dist npm run synth   (then run this again)"
+  assert_output --partial "step 2/8 failed"
+  refute_call "kind create"
+  refute_call "npm"
 }
 
 @test "deploy: a dist/ older than its sources is synthesized again" {

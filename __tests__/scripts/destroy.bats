@@ -34,6 +34,18 @@ setup() {
   assert_equal "$(cat "$STUB_STATE/kind-clusters")" ipv6-lab
 }
 
+@test "destroy without the lab's facts names the missing file; LAB_CLUSTER_NAME needs none" {
+  rm -r "$PROJECT/dist/lab"
+  run "$DESTROY" --yes </dev/null
+  assert_failure 1
+  assert_output --partial "ERROR: no lab facts: $PROJECT/dist/lab/facts.json does not exist"
+  assert_output --partial "fix: npm run synth"
+  refute_call "kind delete"
+  LAB_CLUSTER_NAME=ipv6-lab run "$DESTROY" --yes </dev/null
+  assert_success
+  assert_calls_in_order "kind delete cluster --name ipv6-lab --kubeconfig $PROJECT/ipv6-lab.kubeconfig"
+}
+
 @test "destroy without a terminal and without --yes refuses and deletes nothing" {
   run "$DESTROY" </dev/null
   assert_failure

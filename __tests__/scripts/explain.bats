@@ -51,7 +51,7 @@ setup() {
   run "$EXPLAIN" --capture
   assert_success
   local image
-  image=$(sed -n 's/^ *image: //p' "$PROJECT/dist/0001-multitool.k8s.yaml" | head -n 1)
+  image=$(facts_value "$PROJECT/dist" f.workload.daemonSet.image)
   assert_calls_in_order \
     "docker image inspect ${image}" \
     "docker pull ${image}" \
@@ -146,4 +146,13 @@ setup() {
   LAB_KUBECONFIG=$BATS_TEST_TMPDIR/missing.kubeconfig run "$EXPLAIN"
   assert_failure
   assert_output --partial "kubeconfig $BATS_TEST_TMPDIR/missing.kubeconfig not found"
+}
+
+@test "explain fails if the lab has no facts, naming the file and the command that writes it" {
+  rm -r "$PROJECT/dist/lab"
+  run "$EXPLAIN"
+  assert_failure 1
+  assert_output --partial "ERROR: no lab facts: $PROJECT/dist/lab/facts.json does not exist"
+  assert_output --partial "fix: npm run synth"
+  refute_call "kubectl"
 }

@@ -20,7 +20,7 @@ setup() {
   run "$REPO_ROOT/deploy.sh"
   assert_success
   local image
-  image=$(sed -n 's/^ *image: //p' "$PROJECT/dist/0001-multitool.k8s.yaml" | head -n 1)
+  image=$(facts_value "$PROJECT/dist" f.workload.daemonSet.image)
   assert_calls_in_order \
     "kubectl rollout status -n default daemonset/multitool" \
     "docker inspect --format {{.State.Running}}|{{with index .NetworkSettings.Networks \"kind\"}}{{.IPAddress}}|{{.GlobalIPv6Address}}{{end}} ipv6-lab-external" \

@@ -38,7 +38,7 @@ count_calls() { grep -c -- "$1" "$STUB_LOG" || true; }
   run "$DEPLOY"
   assert_success
   local image
-  image=$(awk '$1 == "image:" { print $2; exit }' "$PROJECT/dist/kind/cluster.yaml")
+  image=$(facts_value "$PROJECT/dist" f.cluster.nodeImage)
   assert_calls_in_order "docker run --rm --network host --entrypoint sh $image -c" "kind create cluster"
   assert_output --partial "docker host IPv6: enabled (net.ipv6.conf.all.disable_ipv6=0)"
   assert_output --partial "inotify: max_user_watches=524288 max_user_instances=512"
@@ -266,7 +266,7 @@ ipv6-lab-worker2|False|172.20.0.2"
   assert_success
   local image images=()
   mapfile -t images < <(sed 's/#.*//; /^[[:space:]]*$/d' "$REPO_ROOT/scripts/calico-images.txt")
-  images+=("$(awk '$1 == "image:" { print $2; exit }' "$PROJECT/dist/0001-multitool.k8s.yaml")")
+  images+=("$(facts_value "$PROJECT/dist" f.workload.daemonSet.image)")
   for image in "${images[@]}"; do
     assert_equal "$(count_calls "docker pull --quiet $image")" 1
   done
@@ -332,7 +332,7 @@ ipv6-lab-worker2|False|172.20.0.2"
   # shellcheck source=scripts/lib/preflight.sh
   source "$REPO_ROOT/scripts/lib/preflight.sh"
   grep -F "'${LAB_DEFAULT_KIND_NODE_IMAGE}'" "$REPO_ROOT/lib/defaults.ts"
-  grep -F "image: ${LAB_DEFAULT_KIND_NODE_IMAGE}" "$DEFAULTS_DIST/kind/cluster.yaml"
+  assert_equal "$(facts_value "$DEFAULTS_DIST" f.cluster.nodeImage)" "$LAB_DEFAULT_KIND_NODE_IMAGE"
 }
 
 # --- diagnosis ------------------------------------------------------------------------------

@@ -34,3 +34,13 @@ $output"
   # The stub project lives in a temporary directory; the doc shows a checkout in ~/calico-ipv6-lab.
   assert_equal "$documented" "${output//$PROJECT/\~/calico-ipv6-lab}"
 }
+
+@test "docs: docs/verify-checks.md's sample is the end of ./verify.sh's output on the stubs" {
+  local documented
+  documented=$(awk '/^```text$/ { on = 1; next } on && /^```$/ { exit } on' "$REPO_ROOT/docs/verify-checks.md")
+  [[ -n "$documented" ]] || fail "docs/verify-checks.md has no \`\`\`text block"
+  run "$REPO_ROOT/verify.sh"
+  assert_success
+  [[ "$output" == *"$documented" ]] || fail "docs/verify-checks.md's sample is not the end of ./verify.sh's output:
+$output"
+}

@@ -27,14 +27,7 @@ setup() {
 
 @test "redeploy: more workers than the cluster has stops before any change, with the difference and the fix" {
   cluster_exists_already
-  # One more node after the last one (the kind config may go on after nodes:).
-  awk -v image="$(kind_image)" '
-    /^[^ ]/ && in_nodes { print "  - role: worker"; print "    image: " image; in_nodes = 0 }
-    /^nodes:/ { in_nodes = 1 }
-    { print }
-    END { if (in_nodes) { print "  - role: worker"; print "    image: " image } }' \
-    "$PROJECT/dist/kind/cluster.yaml" >"$BATS_TEST_TMPDIR/cluster.yaml"
-  mv "$BATS_TEST_TMPDIR/cluster.yaml" "$PROJECT/dist/kind/cluster.yaml"
+  synth_into "$PROJECT/dist" 'workers: 3'
   run "$DEPLOY"
   assert_failure
   assert_output --partial "cluster ipv6-lab was created from another configuration; it cannot be changed in place:"
@@ -45,7 +38,8 @@ setup() {
 
 @test "redeploy: changed pod and service subnets (kubeadm's ClusterConfiguration) are reported" {
   cluster_exists_already
-  sed -i 's|^  podSubnet: .*|  podSubnet: 192.168.0.0/16,fd00:abcd::/48|; s|^  serviceSubnet: .*|  serviceSubnet: 10.96.0.0/16,fd00:10:97::/112|' "$PROJECT/dist/kind/cluster.yaml"
+  synth_into "$PROJECT/dist" 'pools: { ipv6: { cidr: "fd00:abcd::/48" } }
+serviceSubnets: { ipv6: "fd00:10:97::/112" }'
   run "$DEPLOY"
   assert_failure
   assert_output --partial "  - podSubnet: the cluster has 192.168.0.0/16,fd00:10:244::/48, $PROJECT/dist/kind/cluster.yaml wants 192.168.0.0/16,fd00:abcd::/48"
@@ -55,7 +49,7 @@ setup() {
 
 @test "redeploy: a changed IPPool cidr or blockSize is never applied in place" {
   cluster_exists_already
-  sed -i 's|fd00:10:244::/48|fd00:abcd::/48|; s|blockSize: 122|blockSize: 120|' "$PROJECT/dist/0000-calico.k8s.yaml"
+  synth_into "$PROJECT/dist" 'pools: { ipv6: { cidr: "fd00:abcd::/48", blockSize: 120 } }'
   run "$DEPLOY"
   assert_failure
   assert_output --partial "  - IPPool default-ipv6-ippool cidr: the cluster has fd00:10:244::/48, $PROJECT/dist wants fd00:abcd::/48 (Calico does not allow changing a pool's cidr)"
@@ -65,7 +59,7 @@ setup() {
 
 @test "redeploy: a renamed cluster is created under the new name and the old one is mentioned" {
   cluster_exists_already
-  sed -i 's/^name: ipv6-lab$/name: lab-two/' "$PROJECT/dist/kind/cluster.yaml"
+  synth_into "$PROJECT/dist" 'clusterName: lab-two'
   run "$DEPLOY"
   assert_success
   assert_calls_in_order "kind create cluster --name lab-two --config $PROJECT/dist/kind/cluster.yaml --kubeconfig $PROJECT/lab-two.kubeconfig"
@@ -76,8 +70,7 @@ setup() {
 
 @test "redeploy: with lab.config.yaml, synth goes to .lab/dist/, the committed dist/ stays, and the banner names the new cluster" {
   local custom=$BATS_TEST_TMPDIR/custom-dist
-  cp -R "$STUB_SYNTH_FROM" "$custom"
-  sed -i 's/^name: ipv6-lab$/name: my-lab/' "$custom/kind/cluster.yaml"
+  synth_into "$custom" 'clusterName: my-lab'
   export STUB_SYNTH_FROM=$custom
   echo 'clusterName: my-lab' >"$PROJECT/lab.config.yaml"
   local before
@@ -106,11 +99,11 @@ setup() {
   assert_output --partial "WARNING: version difference between kubectl (1.32) and the lab's API server (1.28) exceeds the supported minor version skew of +/-1; install kubectl 1.27 to 1.29"
 }
 
-kind_image() { awk '/image:/ { print $2; exit }' "$PROJECT/dist/kind/cluster.yaml"; }
+kind_image() { node -p 'require(process.argv[1]).cluster.nodeImage' "$PROJECT/dist/lab/facts.json"; }
 
 @test "redeploy: destroy names the kind clusters still running (the lab under its earlier name)" {
   printf 'ipv6-lab\nlab-two\n' >"$STUB_STATE/kind-clusters"
-  sed -i 's/^name: ipv6-lab$/name: lab-two/' "$PROJECT/dist/kind/cluster.yaml"
+  synth_into "$PROJECT/dist" 'clusterName: lab-two'
   run "$REPO_ROOT/destroy.sh" --yes
   assert_success
   assert_calls_in_order "kind delete cluster --name lab-two"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# verify.sh's data-path checks (scripts/lib/checks-dataplane.sh) against the
+# verify.sh's data-path and VXLAN checks (scripts/lib/checks-dataplane.sh,
+# scripts/lib/checks-vxlan.sh) against the
 # stubs, which replay what real Calico v3.28.5 produced for dist/
 # (../shared/calico/v3.28.5/dataplane, re-based on the stub cluster's names).
 # Each check passes on those outputs and fails, with its investigate command,
@@ -39,15 +40,16 @@ setup() {
   assert_line "PASS  egress over IPv6 to the external host ipv6-lab-external http://[fc00:f853:ccd:e793::5]:8080/: seen from node ipv6-lab-control-plane fc00:f853:ccd:e793::2, not pod fd00:10:244:2893:e83c:c9a6:7f8b:bb81 (natOutgoing: true)"
   assert_line "PASS  pod eth0 MTU in multitool-xp9c5 is 1430, as Calico's /var/lib/calico/mtu on ipv6-lab-control-plane says"
   assert_line "PASS  don't-fragment IPv6 ping across nodes fits the MTU: 1382-byte payload (1430-byte packet) reaches multitool-hmbcg, 1383 is refused (message too long, mtu: 1430)"
-  assert_line "32 checks, 0 failed"
+  assert_line "43 checks, 0 failed"
   assert_calls_in_order \
     "kubectl get blockaffinities.crd.projectcalico.org -o jsonpath=" \
-    "kubectl exec -n calico-system calico-node-7hx2m -c calico-node -- ip -d link show vxlan-v6.calico" \
     "kubectl exec -n default multitool-xp9c5 -- dig +short multitool-dual-stack.default.svc.cluster.local AAAA" \
     "kubectl exec -n default multitool-xp9c5 -- curl -g -sS --max-time 5 -6 http://multitool-ipv6-only:80/" \
     "docker inspect --format" \
     "kubectl exec -n default multitool-xp9c5 -- ping -6 -M do -s 1382 -c 1 -W 2 fd00:10:244:1168:5560:68e4:6df7:2c41" \
-    "kubectl exec -n default multitool-xp9c5 -- ping -6 -M do -s 1383 -c 1 -W 2 fd00:10:244:1168:5560:68e4:6df7:2c41"
+    "kubectl exec -n default multitool-xp9c5 -- ping -6 -M do -s 1383 -c 1 -W 2 fd00:10:244:1168:5560:68e4:6df7:2c41" \
+    "kubectl exec -n calico-system calico-node-7hx2m -c calico-node -- ip -d link show vxlan.calico" \
+    "kubectl exec -n calico-system calico-node-7hx2m -c calico-node -- ip -d link show vxlan-v6.calico"
   refute_call calicoctl
 }
 
@@ -59,8 +61,8 @@ setup() {
   assert_line "      investigate: kubectl get blockaffinities.crd.projectcalico.org -o custom-columns=NODE:.spec.node,CIDR:.spec.cidr,STATE:.spec.state; kubectl logs -n calico-system -l k8s-app=calico-node --tail=50"
 }
 
-@test "dataplane: a block of the wrong size fails; the block sizes come from dist/" {
-  sed -i 's/^  blockSize: 26$/  blockSize: 28/' "$PROJECT/dist/0000-calico.k8s.yaml"
+@test "dataplane: a block of the wrong size fails; the block sizes come from the facts" {
+  edit_facts "$PROJECT/dist" 'f.calico.pools[0].blockSize = 28'
   # The pool says /28 as dist/ does (its check passes), but the nodes still hold /26 blocks.
   sed -i 's/|26$/|28/' "$CL/ippool-default-ipv4-ippool.txt"
   run "$VERIFY"
@@ -75,6 +77,27 @@ setup() {
   assert_failure 1
   assert_line "FAIL  vxlan-v6.calico on ipv6-lab-control-plane tunnels from the node's IPv6 address fc00:f853:ccd:e793::2: its local address is 172.18.0.2"
   assert_line "      investigate: kubectl exec -n calico-system calico-node-7hx2m -c calico-node -- ip -d link show vxlan-v6.calico; kubectl get node ipv6-lab-control-plane -o jsonpath='{.status.addresses}'"
+}
+
+@test "vxlan: a pool with vxlanMode Never has no VXLAN device; its check is skipped, saying so, and the count stays" {
+  edit_facts "$PROJECT/dist" 'f.calico.pools[1].vxlanMode = "Never"; f.calico.bgp = true'
+  sed -i 's/|Always|/|Never|/' "$CL/ippool-default-ipv6-ippool.txt"
+  run "$VERIFY"
+  assert_success
+  assert_line "PASS  vxlan.calico on ipv6-lab-control-plane tunnels from the node's IPv4 address 172.18.0.2"
+  assert_line "SKIP  vxlan-v6.calico tunnels from the node's IPv6 address: pool default-ipv6-ippool has vxlanMode Never, so no VXLAN device"
+  assert_line "43 checks, 0 failed, 1 skipped"
+  refute_call "ip -d link show vxlan-v6.calico"
+}
+
+@test "vxlan: no calico-node pod on the client's node fails each VXLAN check, saying so" {
+  sed -i '/ipv6-lab-control-plane/d' "$CL/calico-node-ready.txt"
+  run "$VERIFY"
+  assert_line "FAIL  vxlan.calico on ipv6-lab-control-plane: no calico-node pod to look through (no calico-node pod on ipv6-lab-control-plane)"
+  assert_line "FAIL  calico-node is Ready on ipv6-lab-control-plane: there is no calico-node pod on ipv6-lab-control-plane"
+  assert_line --partial "FAIL  pod eth0 MTU: cannot read the MTU Calico configured on ipv6-lab-control-plane"
+  assert_line "SKIP  don't-fragment IPv6 ping across nodes fits the MTU: the expected MTU is unknown (above)"
+  assert_line "43 checks, 4 failed, 1 skipped"
 }
 
 @test "dataplane: pod-to-pod HTTP answered over the wrong family fails" {
@@ -136,8 +159,8 @@ setup() {
   assert_line "      investigate: kubectl exec -n default multitool-xp9c5 -- curl -g -v --max-time 5 http://[fc00:f853:ccd:e793::5]:8080/; docker logs --tail 5 ipv6-lab-external; kubectl get ippools.crd.projectcalico.org -o custom-columns=NAME:.metadata.name,CIDR:.spec.cidr,NAT:.spec.natOutgoing"
 }
 
-@test "dataplane: natOutgoing false in dist/: no answer from the external host is expected, and explained" {
-  sed -i 's/^  natOutgoing: true$/  natOutgoing: false/' "$PROJECT/dist/0000-calico.k8s.yaml"
+@test "dataplane: natOutgoing false in the facts: no answer from the external host is expected, and explained" {
+  edit_facts "$PROJECT/dist" 'f.calico.pools.forEach(p => p.natOutgoing = false)'
   no_answer_from "http://172.18.0.5:8080/"
   no_answer_from "http://[fc00:f853:ccd:e793::5]:8080/"
   # The cluster's pools as dist/ says: natOutgoing false.
@@ -163,6 +186,8 @@ setup() {
   assert_failure 1
   assert_line "FAIL  the external host ipv6-lab-external is running on the Docker network kind (Error: No such object: ipv6-lab-external)"
   assert_line "      investigate: docker ps -a --filter name=ipv6-lab-external; ./deploy.sh starts it (or set LAB_EXTERNAL_IPV4/LAB_EXTERNAL_IPV6)"
+  assert_line "SKIP  egress over IPv6 to the external host ipv6-lab-external: the external host is not running (above)"
+  assert_line "43 checks, 1 failed, 1 skipped"
 }
 
 @test "dataplane: a wrong pod MTU fails, and the ping sizes follow the MTU" {
@@ -171,6 +196,8 @@ setup() {
   assert_failure 1
   assert_line "FAIL  pod eth0 MTU in multitool-xp9c5 is 1450, Calico's /var/lib/calico/mtu on ipv6-lab-control-plane says 1430"
   assert_line "      investigate: kubectl exec -n default multitool-xp9c5 -- ip link show eth0; kubectl get installation default -o jsonpath='{.spec.calicoNetwork.mtu}'"
+  assert_line "SKIP  don't-fragment IPv6 ping across nodes fits the MTU: the pod MTU is not Calico's (above)"
+  assert_line "43 checks, 1 failed, 1 skipped"
   refute_call "ping -6 -M do"
 }
 
@@ -207,14 +234,16 @@ setup() {
   assert_output "$(cat "$FIXTURES/cluster/blockaffinities.txt")"
 }
 
-@test "dataplane: the external host's settings come from dist/" {
+@test "dataplane: the external host's settings come from the facts" {
   source "$REPO_ROOT/scripts/lib/common.sh"
   source "$REPO_ROOT/scripts/lib/external-host.sh"
-  run dist_daemonset_image "$PROJECT/dist"
-  assert_output "$(sed -n 's/^ *image: //p' "$PROJECT/dist/0001-multitool.k8s.yaml" | head -n 1)"
-  run dist_nginx_conf "$PROJECT/dist"
+  lab_init_defaults
+  external_host_defaults
+  assert_equal "$LAB_EXTERNAL_NAME" ipv6-lab-external
+  assert_equal "$LAB_EXTERNAL_IMAGE" "$(facts_value "$PROJECT/dist" f.workload.daemonSet.image)"
+  run fact externalHost.nginxConfig
   assert_line --index 0 "# nginx for the multitool pods of the Calico IPv6 lab; rendered by calico-ipv6-lab."
   assert_line '      return 200 "$hostname answered over $lab_ip_family on $server_addr port $server_port (client $remote_addr)\n";'
   assert_line '    listen [::]:8080;   # IPv6 - must be explicitly added!'
-  assert_line --index 0 "# nginx for the multitool pods of the Calico IPv6 lab; rendered by calico-ipv6-lab."
+  # That it is the ConfigMap's nginx.conf, as the pods run it: __tests__/lab-facts.test.ts.
 }

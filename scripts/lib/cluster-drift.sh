@@ -9,27 +9,29 @@
 # Sourced after common.sh; needs KUBECONFIG to point at the cluster.
 
 # live_kubeadm_networking KEY: podSubnet or serviceSubnet of the
-# ClusterConfiguration kubeadm stored in kube-system/kubeadm-config.
+# ClusterConfiguration kubeadm stored in kube-system/kubeadm-config, read by
+# kubectl's own YAML parser (`label --local` only prints; it changes nothing).
 live_kubeadm_networking() {
-  kubectl get configmap -n kube-system kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' --request-timeout=10s 2>/dev/null |
-    awk -v key="$1" '
-      /^networking:/ { inside = 1; next }
-      /^[^ ]/ { inside = 0 }
-      inside && $1 == key ":" { v = $2; gsub(/"/, "", v); print v; exit }'
+  local config
+  config=$(kubectl get configmap -n kube-system kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' --request-timeout=10s 2>/dev/null) || return 0
+  [[ -n "$config" ]] || return 0
+  kubectl label --local -f - calico-ipv6-lab/read=kubeadm-config -o jsonpath="{.networking.$1}" <<<"$config" 2>/dev/null || true
 }
 
 # cluster_differences: one line per value the live cluster has other than
-# $LAB_KIND_CONFIG and $LAB_DIST_DIR want; nothing when they agree or the
-# cluster cannot be read.
+# $LAB_KIND_CONFIG and $LAB_DIST_DIR want (as the lab's facts say); nothing
+# when they agree or the cluster cannot be read.
 cluster_differences() {
-  local want have key name cidr block live_cidr live_block
-  want=$(kind_config_node_count "$LAB_KIND_CONFIG")
+  local want have key name cidr block live_cidr live_block i
+  want=${#LAB_NODES[@]}
   if have=$(kubectl get nodes -o name --request-timeout=10s 2>/dev/null | grep -c .); then
     [[ "$have" == "$want" ]] ||
       printf 'nodes: the cluster has %s, %s wants %s (control plane + %s workers)\n' "$have" "$LAB_KIND_CONFIG" "$want" "$((want - 1))"
   fi
   for key in podSubnet serviceSubnet; do
-    want=$(kind_config_value "$LAB_KIND_CONFIG" "networking.$key")
+    want=$(fact "cluster.${key}s.ipv4"),$(fact "cluster.${key}s.ipv6")
+    want=${want#,}
+    want=${want%,}
     have=$(live_kubeadm_networking "$key")
     [[ -z "$have" || -z "$want" || "$have" == "$want" ]] ||
       printf '%s: the cluster has %s, %s wants %s\n' "$key" "$have" "$LAB_KIND_CONFIG" "$want"
@@ -38,13 +40,14 @@ cluster_differences() {
   local live
   live=$(kubectl get --request-timeout=10s ippools.crd.projectcalico.org \
     -o jsonpath='{range .items[*]}{.metadata.name}{"|"}{.spec.cidr}{"|"}{.spec.blockSize}{"\n"}{end}' 2>/dev/null) || live=""
-  while IFS=$'\t' read -r name cidr _ _ block; do
+  for ((i = 0; i < $(fact_count calico.pools); i++)); do
+    name=$(fact "calico.pools.$i.name") cidr=$(fact "calico.pools.$i.cidr") block=$(fact "calico.pools.$i.blockSize")
     IFS='|' read -r _ live_cidr live_block < <(awk -F'|' -v n="$name" '$1 == n' <<<"$live") || continue
     [[ "$live_cidr" == "$cidr" ]] ||
       printf 'IPPool %s cidr: the cluster has %s, %s wants %s (Calico does not allow changing a pool'"'"'s cidr)\n' "$name" "$live_cidr" "$LAB_DIST_DIR" "$cidr"
     [[ -z "$live_block" || "$live_block" == "$block" ]] ||
       printf 'IPPool %s blockSize: the cluster has %s, %s wants %s (Calico does not allow changing a pool'"'"'s blockSize)\n' "$name" "$live_block" "$LAB_DIST_DIR" "$block"
-  done < <(dist_ippools "$LAB_DIST_DIR")
+  done
 }
 
 # check_reused_cluster: stop before changing anything when the cluster to be

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Shared helpers for deploy.sh, verify.sh and destroy.sh: logging, lab
-# defaults, and reading the synthesized dist/ without yq or jq.
+# Shared helpers for deploy.sh, verify.sh, explain.sh and destroy.sh: logging,
+# where the lab's dist directory is, and the lab's facts: what synth wrote to
+# <dist>/lab/facts.json, read once per run by scripts/lab-facts.js into the
+# associative array LAB_FACTS (accessors: fact, fact_count, fact_has,
+# fact_find; docs/scripts.md). No script reads the YAML manifests.
 #
 # Sourced, never executed. Callers set LAB_PROJECT_DIR before sourcing
 # (default: the repository root, one level above scripts/).
@@ -15,21 +18,25 @@ if ((BASH_VERSINFO[0] < 4)); then
   exit 1
 fi
 
-LAB_DEFAULT_CLUSTER_NAME=ipv6-lab
+# Where synth writes the facts, relative to the dist directory (lib/lab-facts.ts FACTS_FILE),
+# and their reader, beside this file's directory.
+LAB_FACTS_PATH=lab/facts.json
+_LAB_FACTS_READER=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lab-facts.js
 # What the caller's environment said, kept so lab_init_defaults can run again
-# after deploy.sh synthesizes dist/ (the cluster name comes from dist/).
+# after deploy.sh synthesizes dist/ (the cluster name comes from the facts).
 _LAB_ENV_CLUSTER_NAME=${LAB_CLUSTER_NAME:-}
 _LAB_ENV_KUBECONFIG=${LAB_KUBECONFIG:-}
 _LAB_ENV_DIST_DIR=${LAB_DIST_DIR:-}
-# verify's expectations: environment first, then dist/, then the lab's defaults.
+_LAB_ENV_KIND_CONFIG=${LAB_KIND_CONFIG:-}
+# verify's expectations: the environment first, then the facts.
 _LAB_EXPECTATION_VARS=(LAB_NAMESPACE LAB_POD_SELECTOR LAB_DAEMONSET LAB_SVC_DUAL_STACK LAB_SVC_IPV6_ONLY
   LAB_SVC_PORT LAB_APP_PORT LAB_IPV4_POOL LAB_IPV4_POOL_CIDR LAB_IPV4_VXLAN_MODE LAB_IPV4_BLOCK_SIZE
   LAB_IPV4_NAT_OUTGOING LAB_IPV6_POOL LAB_IPV6_POOL_CIDR LAB_IPV6_VXLAN_MODE LAB_IPV6_BLOCK_SIZE
   LAB_IPV6_NAT_OUTGOING)
-declare -A _LAB_ENV_EXPECT=()
+declare -gA _LAB_ENV_EXPECT=()
 # LAB_IPV4_POOL_VXLAN_MODE etc. are accepted (and set) as aliases of
 # LAB_IPV4_VXLAN_MODE etc.: shared decision 4 spells them both ways.
-declare -A _LAB_EXPECT_ALIAS=(
+declare -gA _LAB_EXPECT_ALIAS=(
   [LAB_IPV4_VXLAN_MODE]=LAB_IPV4_POOL_VXLAN_MODE [LAB_IPV4_BLOCK_SIZE]=LAB_IPV4_POOL_BLOCK_SIZE
   [LAB_IPV4_NAT_OUTGOING]=LAB_IPV4_POOL_NAT_OUTGOING [LAB_IPV6_VXLAN_MODE]=LAB_IPV6_POOL_VXLAN_MODE
   [LAB_IPV6_BLOCK_SIZE]=LAB_IPV6_POOL_BLOCK_SIZE [LAB_IPV6_NAT_OUTGOING]=LAB_IPV6_POOL_NAT_OUTGOING
@@ -43,16 +50,9 @@ for _v in "${_LAB_EXPECTATION_VARS[@]}"; do
   fi
 done
 unset _v _a
-# The lab's defaults (lib/lab-config.ts), used when dist/ has no such object.
-declare -A LAB_EXPECT_DEFAULTS=(
-  [LAB_NAMESPACE]=default [LAB_POD_SELECTOR]=app=multitool [LAB_DAEMONSET]=multitool
-  [LAB_SVC_DUAL_STACK]=multitool-dual-stack [LAB_SVC_IPV6_ONLY]=multitool-ipv6-only
-  [LAB_SVC_PORT]=80 [LAB_APP_PORT]=8080
-  [LAB_IPV4_POOL]=default-ipv4-ippool [LAB_IPV4_POOL_CIDR]=192.168.0.0/16 [LAB_IPV4_VXLAN_MODE]=CrossSubnet
-  [LAB_IPV4_BLOCK_SIZE]=26 [LAB_IPV4_NAT_OUTGOING]=true
-  [LAB_IPV6_POOL]=default-ipv6-ippool [LAB_IPV6_POOL_CIDR]=fd00:10:244::/48 [LAB_IPV6_VXLAN_MODE]=Always
-  [LAB_IPV6_BLOCK_SIZE]=122 [LAB_IPV6_NAT_OUTGOING]=true
-)
+declare -gA LAB_FACTS=()
+LAB_FACTS_LOADED=""
+LAB_NODES=()
 
 # --- logging -----------------------------------------------------------------
 # Everything goes to stderr except verify's check lines, so callers can
@@ -111,22 +111,6 @@ fmt_duration() {
 
 # --- lab configuration ---------------------------------------------------------
 
-# yaml_top_scalar FILE KEY: value of a top-level "KEY: value" line, unquoted.
-# Enough for the kind config cdk8s writes; not a YAML parser.
-yaml_top_scalar() {
-  local file=$1 key=$2
-  [[ -r "$file" ]] || return 0
-  awk -v key="$key" '
-    $0 ~ "^" key ":[[:space:]]" {
-      v = $0
-      sub("^" key ":[[:space:]]*", "", v)
-      sub(/[[:space:]]+#.*$/, "", v)
-      gsub(/^["'\'']|["'\'']$/, "", v)
-      print v
-      exit
-    }' "$file"
-}
-
 # lab_config_in_effect: true when synth reads a configuration file: LAB_CONFIG
 # names one other than /dev/null, or (LAB_CONFIG unset) ./lab.config.yaml
 # exists. lib/synth.ts's configFileInEffect applies the same rule.
@@ -155,56 +139,59 @@ lab_dist_dir_is_custom() {
   [[ -n "$_LAB_ENV_DIST_DIR" && "$_LAB_ENV_DIST_DIR" != "$(lab_default_dist_dir)" ]]
 }
 
-# lab_init_defaults: the values every script shares. Each one keeps an
+# lab_init_defaults: the values every script shares, from the lab's facts
+# (when $LAB_DIST_DIR has them; lab_require_facts insists). Each one keeps an
 # existing environment value, so `LAB_X=... ./deploy.sh` overrides it.
 lab_init_defaults() {
   : "${LAB_PROJECT_DIR:?LAB_PROJECT_DIR must be set before lab_init_defaults}"
   LAB_DIST_DIR=${_LAB_ENV_DIST_DIR:-$(lab_default_dist_dir)}
-  LAB_KIND_CONFIG=${LAB_KIND_CONFIG:-$LAB_DIST_DIR/kind/cluster.yaml}
-  LAB_CLUSTER_NAME=$_LAB_ENV_CLUSTER_NAME
-  if [[ -z "$LAB_CLUSTER_NAME" ]]; then
-    LAB_CLUSTER_NAME=$(yaml_top_scalar "$LAB_KIND_CONFIG" name)
-    LAB_CLUSTER_NAME=${LAB_CLUSTER_NAME:-$LAB_DEFAULT_CLUSTER_NAME}
-  fi
-  LAB_KUBECONFIG=${_LAB_ENV_KUBECONFIG:-$LAB_PROJECT_DIR/$LAB_CLUSTER_NAME.kubeconfig}
+  LAB_FACTS_FILE=$LAB_DIST_DIR/$LAB_FACTS_PATH
+  lab_load_facts || true
+  LAB_KIND_CONFIG=${_LAB_ENV_KIND_CONFIG:-$LAB_DIST_DIR/$(fact_or cluster.kindConfig kind/cluster.yaml)}
+  LAB_CLUSTER_NAME=${_LAB_ENV_CLUSTER_NAME:-$(fact name)}
+  # Without facts (nothing synthesized yet) the name is unknown: lab_require_facts stops before use.
+  LAB_KUBECONFIG=${_LAB_ENV_KUBECONFIG:-$LAB_PROJECT_DIR/${LAB_CLUSTER_NAME:-<cluster name>}.kubeconfig}
+  local i
+  LAB_NODES=()
+  for ((i = 0; i < $(fact_count cluster.nodes); i++)); do
+    LAB_NODES+=("$(lab_rebase_name "$(fact "cluster.nodes.$i.name")")")
+  done
   lab_init_expectations
   LAB_POLL_INTERVAL=${LAB_POLL_INTERVAL:-5}
-  export LAB_PROJECT_DIR LAB_DIST_DIR LAB_KIND_CONFIG LAB_CLUSTER_NAME LAB_EXPECTATIONS_FROM \
+  export LAB_PROJECT_DIR LAB_DIST_DIR LAB_FACTS_FILE LAB_KIND_CONFIG LAB_CLUSTER_NAME LAB_EXPECTATIONS_FROM \
     LAB_KUBECONFIG LAB_NAMESPACE LAB_DAEMONSET LAB_POD_SELECTOR LAB_POLL_INTERVAL
 }
 
 # lab_init_expectations: sets every _LAB_EXPECTATION_VARS variable from the
-# caller's environment, else $LAB_DIST_DIR's IPPools, Services and DaemonSet,
-# else LAB_EXPECT_DEFAULTS. LAB_EXPECTATIONS_FROM names the source per variable
-# group, for the scripts' banners.
+# caller's environment, else the facts (empty without facts).
+# LAB_EXPECTATIONS_FROM names the facts file, for the scripts' banners.
 lab_init_expectations() {
   local -A found=()
-  local name cidr nat vxlan block fam ns families port target selector cport v
-  while IFS=$'\t' read -r name cidr nat vxlan block; do
-    [[ -n "$cidr" ]] || continue
-    fam=IPV4
-    is_ipv6 "$cidr" && fam=IPV6
-    found[LAB_${fam}_POOL]=$name found[LAB_${fam}_POOL_CIDR]=$cidr found[LAB_${fam}_VXLAN_MODE]=$vxlan
-    found[LAB_${fam}_BLOCK_SIZE]=$block found[LAB_${fam}_NAT_OUTGOING]=$nat
-  done < <(dist_ippools "$LAB_DIST_DIR")
-  while IFS=$'\t' read -r name ns cport selector; do
-    found[LAB_DAEMONSET]=$name found[LAB_NAMESPACE]=$ns found[LAB_POD_SELECTOR]=$selector
-    found[LAB_APP_PORT]=$cport
-  done < <(dist_daemonsets "$LAB_DIST_DIR" | head -n 1 | awk -F'\t' -v OFS='\t' '{ print $1, $2, $4, $3 }')
-  while IFS=$'\t' read -r name ns families port target selector; do
+  local i fam families v
+  found[LAB_DAEMONSET]=$(fact workload.daemonSet.name)
+  found[LAB_NAMESPACE]=$(fact workload.daemonSet.namespace)
+  found[LAB_POD_SELECTOR]=$(fact workload.daemonSet.selector)
+  found[LAB_APP_PORT]=$(fact workload.daemonSet.port)
+  for ((i = 0; i < $(fact_count workload.services); i++)); do
+    families=$(fact_list "workload.services.$i.ipFamilies")
     case "$families" in
-      "IPv6") found[LAB_SVC_IPV6_ONLY]=$name ;;
-      *IPv4*IPv6* | *IPv6*IPv4*) found[LAB_SVC_DUAL_STACK]=$name ;;
-      *) continue ;;
+      IPv6) found[LAB_SVC_IPV6_ONLY]=${found[LAB_SVC_IPV6_ONLY]:-$(fact "workload.services.$i.name")} ;;
+      "IPv4 IPv6" | "IPv6 IPv4") found[LAB_SVC_DUAL_STACK]=${found[LAB_SVC_DUAL_STACK]:-$(fact "workload.services.$i.name")} ;;
     esac
-    found[LAB_SVC_PORT]=$port found[LAB_NAMESPACE]=$ns found[LAB_POD_SELECTOR]=$selector
-    # A named targetPort is the DaemonSet's containerPort, read above.
-    [[ ! "$target" =~ ^[0-9]+$ ]] || found[LAB_APP_PORT]=$target
-  done < <(dist_services "$LAB_DIST_DIR")
-  LAB_EXPECTATIONS_FROM=defaults
-  ((${#found[@]} == 0)) || LAB_EXPECTATIONS_FROM=$LAB_DIST_DIR
+    found[LAB_SVC_PORT]=${found[LAB_SVC_PORT]:-$(fact "workload.services.$i.port")}
+  done
+  for ((i = 0; i < $(fact_count calico.pools); i++)); do
+    fam=$(fact "calico.pools.$i.family")
+    fam=${fam^^}
+    found[LAB_${fam}_POOL]=$(fact "calico.pools.$i.name")
+    found[LAB_${fam}_POOL_CIDR]=$(fact "calico.pools.$i.cidr")
+    found[LAB_${fam}_VXLAN_MODE]=$(fact "calico.pools.$i.vxlanMode")
+    found[LAB_${fam}_BLOCK_SIZE]=$(fact "calico.pools.$i.blockSize")
+    found[LAB_${fam}_NAT_OUTGOING]=$(fact "calico.pools.$i.natOutgoing")
+  done
+  LAB_EXPECTATIONS_FROM=${LAB_FACTS_LOADED:-"nothing (no ${LAB_FACTS_FILE})"}
   for v in "${_LAB_EXPECTATION_VARS[@]}"; do
-    printf -v "$v" '%s' "${_LAB_ENV_EXPECT[$v]:-${found[$v]:-${LAB_EXPECT_DEFAULTS[$v]}}}"
+    printf -v "$v" '%s' "${_LAB_ENV_EXPECT[$v]:-${found[$v]:-}}"
     # shellcheck disable=SC2163 # exports the variable named by $v
     export "$v"
     if [[ -n "${_LAB_EXPECT_ALIAS[$v]:-}" ]]; then
@@ -235,131 +222,97 @@ kubeconfig_readable() {
   return 1
 }
 
-# --- dist/ manifests -------------------------------------------------------------
+# --- the lab's facts ---------------------------------------------------------------
 
-# yaml_flatten FILE...: one line per scalar of the block-style YAML cdk8s
-# writes (2-space indent, lists indented under their key, "---" between
-# documents): doc<TAB>path<TAB>value, doc counting documents across FILEs
-# from 1, path dotted with list indexes (spec.ports.0.port). Block scalars
-# (|, >) are skipped. Not a YAML parser: enough for dist/ without yq or jq.
-yaml_flatten() {
-  awk '
-    function unq(v) { sub(/[[:space:]]+#.*$/, "", v); gsub(/^["\047]|["\047]$/, "", v); return v }
-    function pop(i) { while (n > 0 && ind[n] >= i) n-- }
-    function top() { return n > 0 ? pth[n] : "" }
-    function join(a, b) { return a == "" ? b : a "." b }
-    # entry TEXT INDENT: a "key: value", "key:" or scalar item at INDENT.
-    function entry(c, i,   key, val, parent) {
-      if (c !~ /^[^ ]+:( |$)/) { return 0 }
-      key = c; sub(/:.*/, "", key); key = unq(key)
-      val = c; sub(/^[^ ]+:[[:space:]]*/, "", val)
-      if (val ~ /^[|>]/) { skip = i; return 1 }
-      if (val == "") { parent = top(); n++; ind[n] = i; pth[n] = join(parent, key); return 1 }
-      print doc "\t" join(top(), key) "\t" unq(val)
-      return 1
-    }
-    BEGIN { doc = 1; skip = -1 }
-    FNR == 1 && NR > 1 { doc++; n = 0; skip = -1 }
-    /^---/ { doc++; n = 0; skip = -1; next }
-    /^[[:space:]]*(#.*)?$/ { next }
-    {
-      match($0, /^ */); i = RLENGTH; c = substr($0, i + 1)
-      if (skip >= 0 && i > skip) next
-      skip = -1
-      if (c ~ /^- /) {
-        pop(i)
-        parent = top(); idx = cnt[doc, parent]++
-        n++; ind[n] = i; pth[n] = join(parent, idx)
-        c = substr(c, 3)
-        if (!entry(c, i + 2)) print doc "\t" pth[n] "\t" unq(c)
-        next
-      }
-      pop(i)
-      entry(c, i)
-    }
-  ' "$@"
+# lab_load_facts: LAB_FACTS from $LAB_FACTS_FILE, with one node call
+# (scripts/lab-facts.js), unless already read from that file. Returns 1,
+# leaving LAB_FACTS empty, when the file does not exist; dies when it exists
+# but cannot be read.
+lab_load_facts() {
+  [[ "$LAB_FACTS_LOADED" != "$LAB_FACTS_FILE" || -z "$LAB_FACTS_LOADED" ]] || return 0
+  LAB_FACTS=()
+  LAB_FACTS_LOADED=""
+  [[ -f "$LAB_FACTS_FILE" ]] || return 1
+  have node || die "node not found on PATH: the scripts read the lab's facts (${LAB_FACTS_FILE}) with Node.js" \
+    "install Node.js >= 20 (https://nodejs.org/), as for the synth"
+  local out
+  out=$(node "$_LAB_FACTS_READER" "$LAB_FACTS_FILE" 2>&1) ||
+    die "$out" "$(lab_synth_command)   (writes ${LAB_FACTS_FILE} again)"
+  eval "$out"
+  LAB_FACTS_LOADED=$LAB_FACTS_FILE
 }
 
-# dist_files DIR: the manifests of a dist dir (none when it has none).
-dist_files() {
-  local files=("$1"/*.k8s.yaml)
-  [[ -e "${files[0]}" ]] || return 0
-  printf '%s\n' "${files[@]}"
+# lab_facts_reload: read the facts again (after a synth rewrote them).
+lab_facts_reload() { LAB_FACTS_LOADED=""; }
+
+# lab_synth_command: the command that writes $LAB_DIST_DIR.
+lab_synth_command() {
+  if lab_dist_dir_is_custom; then
+    printf 'LAB_DIST_DIR=%s npm run synth' "$LAB_DIST_DIR"
+  else
+    printf 'npm run synth'
+  fi
 }
 
-# dist_objects DIR KIND FIELDS...: one line per KIND object in DIR's
-# manifests, FIELDS (dotted paths; "a.*" = every key under a, as k=v,k=v; a
-# path naming a list = its values space-separated) TAB-separated.
-dist_objects() {
-  local dir=$1 kind=$2
-  shift 2
-  local -a files
-  mapfile -t files < <(dist_files "$dir")
-  ((${#files[@]} > 0)) || return 0
-  yaml_flatten "${files[@]}" | awk -F'\t' -v kind="$kind" -v fields="$*" '
-    BEGIN { nf = split(fields, f, " ") }
-    function emit(   k, i, p, v, out, key) {
-      if (cur == "" || val[cur, "kind"] != kind) return
-      out = ""
-      for (k = 1; k <= nf; k++) {
-        v = ""
-        if (f[k] ~ /\.\*$/) {
-          p = substr(f[k], 1, length(f[k]) - 1)
-          for (i = 1; i <= cntk[cur]; i++) {
-            key = keys[cur, i]
-            if (index(key, p) == 1 && substr(key, length(p) + 1) !~ /\./)
-              v = v (v == "" ? "" : ",") substr(key, length(p) + 1) "=" val[cur, key]
-          }
-        } else if ((cur, f[k]) in val) {
-          v = val[cur, f[k]]
-        } else {
-          for (i = 0; (cur, f[k] "." i) in val; i++) v = v (i ? " " : "") val[cur, f[k] "." i]
-        }
-        out = out (k > 1 ? "\t" : "") v
-      }
-      print out
-    }
-    $1 != cur { emit(); cur = $1 }
-    { val[$1, $2] = $3; keys[$1, ++cntk[$1]] = $2 }
-    END { emit() }
-  '
+# lab_require_facts: die, saying which file is missing and what writes it,
+# when $LAB_DIST_DIR has no facts (a hand-made LAB_DIST_DIR, a dist
+# synthesized before synth wrote facts).
+lab_require_facts() {
+  [[ -z "$LAB_FACTS_LOADED" ]] || return 0
+  die "no lab facts: ${LAB_FACTS_FILE} does not exist; the scripts take the lab's names, nodes, pools, ports and Services from it (synth writes it beside the manifests)" \
+    "$(lab_synth_command)   (then run this again)"
 }
 
-# dist_ippools DIR: one line per IPPool in DIR/*.k8s.yaml:
-#   name<TAB>cidr<TAB>natOutgoing<TAB>vxlanMode<TAB>blockSize
-dist_ippools() {
-  dist_objects "$1" IPPool metadata.name spec.cidr spec.natOutgoing spec.vxlanMode spec.blockSize
+# fact KEY: the value at KEY (a dotted path: name, cluster.nodes.1.name,
+# calico.pools.0.cidr, families.0); nothing when absent.
+fact() { printf '%s' "${LAB_FACTS[$1]-}"; }
+
+# fact_or KEY DEFAULT: the value at KEY, else DEFAULT.
+fact_or() { printf '%s' "${LAB_FACTS[$1]-$2}"; }
+
+# fact_count KEY: the length of the list at KEY (0 when absent).
+fact_count() { printf '%s' "${LAB_FACTS[$1.length]:-0}"; }
+
+# fact_list KEY: the items of the list of scalars at KEY, space-separated.
+fact_list() {
+  local i items=()
+  for ((i = 0; i < $(fact_count "$1"); i++)); do items+=("${LAB_FACTS[$1.$i]-}"); done
+  printf '%s' "${items[*]}"
 }
 
-# dist_services DIR: one line per Service:
-#   name<TAB>namespace<TAB>ipFamilies<TAB>port<TAB>targetPort<TAB>selector (k=v,k=v)
-dist_services() {
-  dist_objects "$1" Service metadata.name metadata.namespace spec.ipFamilies \
-    spec.ports.0.port spec.ports.0.targetPort 'spec.selector.*'
+# fact_has KEY: true when KEY is a value, a list or a section of the facts
+# (a variant's scripts test their section with it).
+fact_has() {
+  local k
+  [[ -n "${LAB_FACTS[$1]+x}" ]] && return 0
+  for k in "${!LAB_FACTS[@]}"; do
+    [[ "$k" != "$1".* ]] || return 0
+  done
+  return 1
 }
 
-# dist_daemonsets DIR: one line per DaemonSet:
-#   name<TAB>namespace<TAB>selector (k=v,k=v)<TAB>first containerPort
-dist_daemonsets() {
-  dist_objects "$1" DaemonSet metadata.name metadata.namespace 'spec.selector.matchLabels.*' \
-    spec.template.spec.containers.0.ports.0.containerPort
+# fact_find LIST FIELD VALUE: the index of the first item of LIST whose FIELD
+# is VALUE (fact_find calico.pools family IPv6 -> 1); fails when none is.
+fact_find() {
+  local i
+  for ((i = 0; i < $(fact_count "$1"); i++)); do
+    [[ "${LAB_FACTS[$1.$i.$2]-}" != "$3" ]] || { printf '%s' "$i"; return 0; }
+  done
+  return 1
 }
 
-# kind_config_node_count FILE: how many nodes the kind config asks for.
-kind_config_node_count() {
-  [[ -r "$1" ]] || return 0
-  yaml_flatten "$1" | awk -F'\t' '$2 ~ /^nodes\.[0-9]+\.role$/ { n++ } END { print n + 0 }'
+# lab_rebase_name NAME: NAME (a node or container named after the lab, as
+# the facts have it) for the cluster LAB_CLUSTER_NAME: kind names nodes after
+# the --name deploy gives it, which LAB_CLUSTER_NAME may override.
+lab_rebase_name() {
+  local base
+  base=$(fact name)
+  if [[ -n "$base" && "$1" == "$base"-* && -n "${LAB_CLUSTER_NAME:-}" ]]; then
+    printf '%s' "${LAB_CLUSTER_NAME}${1#"$base"}"
+  else
+    printf '%s' "$1"
+  fi
 }
-
-# kind_config_value FILE PATH: one scalar of the kind config (dotted path,
-# e.g. networking.podSubnet or nodes.0.image); nothing when absent.
-kind_config_value() {
-  [[ -r "$1" ]] || return 0
-  yaml_flatten "$1" | awk -F'\t' -v p="$2" '$2 == p { print $3; exit }'
-}
-
-# kind_config_node_image FILE: the image the kind config pins for its first node.
-kind_config_node_image() { kind_config_value "$1" nodes.0.image; }
 
 # --- addresses ---------------------------------------------------------------------
 

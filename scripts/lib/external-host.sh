@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The lab's "external" host: a plain container on kind's Docker network,
-# outside the cluster and its pools, serving dist/'s nginx config (which
+# outside the cluster and its pools, serving the pods' nginx config (which
 # answers with the client address it saw). Pods reach it over IPv4 and IPv6;
 # its answers show whether Calico's natOutgoing translated the pod address.
 #
@@ -10,11 +10,12 @@
 [[ -n "${_LAB_EXTERNAL_HOST_SH:-}" ]] && return 0
 _LAB_EXTERNAL_HOST_SH=1
 
-# external_host_defaults: the settings, each overridable from the environment.
+# external_host_defaults: the settings, from the facts' externalHost, each
+# overridable from the environment.
 external_host_defaults() {
-  LAB_EXTERNAL_NAME=${LAB_EXTERNAL_NAME:-${LAB_CLUSTER_NAME}-external}
+  LAB_EXTERNAL_NAME=${LAB_EXTERNAL_NAME:-$(lab_rebase_name "$(fact externalHost.name)")}
   LAB_EXTERNAL_NETWORK=${LAB_EXTERNAL_NETWORK:-${KIND_EXPERIMENTAL_DOCKER_NETWORK:-kind}}
-  LAB_EXTERNAL_IMAGE=${LAB_EXTERNAL_IMAGE:-$(dist_daemonset_image "$LAB_DIST_DIR")}
+  LAB_EXTERNAL_IMAGE=${LAB_EXTERNAL_IMAGE:-$(fact externalHost.image)}
   LAB_EXTERNAL_IPV4=${LAB_EXTERNAL_IPV4:-}
   LAB_EXTERNAL_IPV6=${LAB_EXTERNAL_IPV6:-}
   LAB_EXTERNAL_TIMEOUT=${LAB_EXTERNAL_TIMEOUT:-300}
@@ -46,24 +47,6 @@ external_host_pull() {
   rm -f "$log"
 }
 
-# dist_daemonset_image DIR: the first container image of the (first) DaemonSet in DIR.
-dist_daemonset_image() {
-  dist_objects "$1" DaemonSet spec.template.spec.containers.0.image | sed -n 1p
-}
-
-# dist_nginx_conf DIR: the nginx.conf of dist's ConfigMap (a block scalar).
-dist_nginx_conf() {
-  local -a files
-  mapfile -t files < <(dist_files "$1")
-  ((${#files[@]} > 0)) || return 0
-  awk '
-    /^  nginx\.conf: \|/ { inside = 1; next }
-    inside && /^    / { sub(/^    /, ""); print; next }
-    inside && /^[[:space:]]*$/ { print ""; next }
-    inside { exit }
-  ' "${files[@]}"
-}
-
 # external_host_addresses: EXTERNAL_IPV4 and EXTERNAL_IPV6 from the
 # environment or `docker inspect`; false with EXTERNAL_ERROR set when the
 # container is not running.
@@ -90,7 +73,7 @@ external_host_addresses() {
 # external_host_start: run the container, or keep the running one.
 external_host_start() {
   external_host_defaults
-  [[ -n "$LAB_EXTERNAL_IMAGE" ]] || die "no DaemonSet image found in ${LAB_DIST_DIR} for the external host" \
+  [[ -n "$LAB_EXTERNAL_IMAGE" ]] || die "no image for the external host in ${LAB_FACTS_FILE}" \
     "set LAB_EXTERNAL_IMAGE to the multitool image"
   if external_host_addresses; then
     info "  external host ${LAB_EXTERNAL_NAME}: running (${EXTERNAL_IPV4:-no IPv4} ${EXTERNAL_IPV6:-no IPv6})"
@@ -99,8 +82,8 @@ external_host_start() {
   docker rm -f "$LAB_EXTERNAL_NAME" >/dev/null 2>&1 || true
   external_host_pull
   local conf out
-  conf=$(dist_nginx_conf "$LAB_DIST_DIR")
-  [[ -n "$conf" ]] || die "no nginx.conf in ${LAB_DIST_DIR}'s ConfigMap for the external host" "npm run synth"
+  conf=$(fact externalHost.nginxConfig)
+  [[ -n "$conf" ]] || die "no nginx config for the external host in ${LAB_FACTS_FILE}" "$(lab_synth_command)"
   info "  docker run ${LAB_EXTERNAL_NAME} (${LAB_EXTERNAL_IMAGE}) on the Docker network ${LAB_EXTERNAL_NETWORK}"
   # The config travels in an environment variable, not a bind mount, so a
   # remote Docker daemon works too. /run/nginx: Alpine's default pid dir.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Image preloading for deploy.sh: pull each image Calico's operator deploys
-# (scripts/calico-images.txt) and the lab's own images (dist/) once on the
+# (scripts/calico-images.txt) and the lab's own images (the facts' images) once on the
 # host, then `kind load` them into every node. Without it each of the three
 # nodes pulls every Calico image itself: about 20 anonymous Docker Hub pulls
 # per fresh deploy, against a limit of 100 per 6 hours.
@@ -13,15 +13,17 @@ _LAB_IMAGES_SH=1
 LAB_PRELOAD_IMAGES=${LAB_PRELOAD_IMAGES:-true}
 LAB_IMAGE_LIST=${LAB_IMAGE_LIST:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/calico-images.txt}
 
-# lab_images: the pinned list without comments, then every image: of dist/.
+# lab_images: the pinned list without comments, then every image the lab's
+# manifests run (the facts' images).
 lab_images() {
   [[ -r "$LAB_IMAGE_LIST" ]] || die "image list ${LAB_IMAGE_LIST} is not readable" \
     "restore scripts/calico-images.txt, or set LAB_PRELOAD_IMAGES=false"
   sed 's/#.*//; s/[[:space:]]//g; /^$/d' "$LAB_IMAGE_LIST"
-  local -a files
-  mapfile -t files < <(dist_files "$LAB_DIST_DIR")
-  ((${#files[@]} > 0)) || return 0
-  yaml_flatten "${files[@]}" | awk -F'\t' '$2 ~ /(^|\.)image$/ { print $3 }' | sort -u
+  local i
+  for ((i = 0; i < $(fact_count images); i++)); do
+    fact "images.$i"
+    echo
+  done
 }
 
 # pull_image IMAGE: pull unless the host has it; never fatal (the nodes can

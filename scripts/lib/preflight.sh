@@ -30,19 +30,19 @@ TIGERA_OPERATOR_FILE=""
 # --- helpers --------------------------------------------------------------------------
 
 # lab_ranges: "what<TAB>cidr" for each address range the lab's pods and
-# Services use: the kind config's podSubnet/serviceSubnet and dist's IPPools.
+# Services use, from the facts: the kind config's podSubnet/serviceSubnet
+# and the IPPools.
 lab_ranges() {
-  local key cidr name
-  local -a cidrs
+  local key fam cidr i
   for key in podSubnet serviceSubnet; do
-    IFS=, read -r -a cidrs <<<"$(kind_config_value "$LAB_KIND_CONFIG" "networking.$key")"
-    for cidr in "${cidrs[@]}"; do
-      [[ -n "$cidr" ]] && printf '%s %s\t%s\n' "$key" "($LAB_KIND_CONFIG)" "$cidr"
+    for fam in ipv4 ipv6; do
+      cidr=$(fact "cluster.${key}s.$fam")
+      [[ -z "$cidr" ]] || printf '%s %s\t%s\n' "$key" "($LAB_KIND_CONFIG)" "$cidr"
     done
   done
-  while IFS=$'\t' read -r name cidr _; do
-    [[ -n "$cidr" ]] && printf 'IPPool %s\t%s\n' "$name" "$cidr"
-  done < <(dist_ippools "$LAB_DIST_DIR")
+  for ((i = 0; i < $(fact_count calico.pools); i++)); do
+    printf 'IPPool %s\t%s\n' "$(fact "calico.pools.$i.name")" "$(fact "calico.pools.$i.cidr")"
+  done
 }
 
 # cidrs_overlap A B: true when the two CIDRs (same family) share an address.
@@ -78,11 +78,11 @@ probe_docker_host() {
     printf "ip6table_nat=%s\n" "$(grep -c "^ip6table_nat " /proc/modules 2>/dev/null)"' 2>/dev/null || true
 }
 
-# kind_node_image: LAB_KIND_NODE_IMAGE, else the kind config's first node
-# image, else (dist/ not synthesized yet) the lab's default one.
+# kind_node_image: LAB_KIND_NODE_IMAGE, else the facts' node image, else
+# (dist/ not synthesized yet: step 1 runs before the synth) the lab's default one.
 kind_node_image() {
   local image=${LAB_KIND_NODE_IMAGE:-}
-  [[ -n "$image" ]] || image=$(kind_config_node_image "$LAB_KIND_CONFIG")
+  [[ -n "$image" ]] || image=$(fact cluster.nodeImage)
   echo "${image:-$LAB_DEFAULT_KIND_NODE_IMAGE}"
 }
 
@@ -233,8 +233,8 @@ check_network_ipv6() {
 # IPv4 routes too. Fail now, in seconds, rather than after the Calico timeout.
 check_node_ipv6() {
   local want deadline=$((SECONDS + LAB_NODE_TIMEOUT)) out name ready ips ip bad=() n
-  want=$(kind_config_node_count "$LAB_KIND_CONFIG")
-  ((${want:-0} > 0)) || want=1
+  want=${#LAB_NODES[@]}
+  ((want > 0)) || want=1
   while :; do
     out=$(kubectl get nodes -o jsonpath="$(in_list "$Q_NODE")" --request-timeout=10s 2>/dev/null) || out=""
     n=$(grep -c . <<<"$out" || true)

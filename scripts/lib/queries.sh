@@ -19,3 +19,15 @@ Q_SERVICE='{.spec.clusterIPs[*]}{"\n"}'
 
 # in_list TEMPLATE: the same fields for every item of a list.
 in_list() { printf '{range .items[*]}%s{end}' "$1"; }
+
+# verify's health checks (scripts/lib/checks-calico.sh and verify.sh):
+# name|node|phase|Ready status|pod IPs (space-separated): Q_POD with the Ready condition
+Q_LAB_POD='{.metadata.name}{"|"}{.spec.nodeName}{"|"}{.status.phase}{"|"}{.status.conditions[?(@.type=="Ready")].status}{"|"}{.status.podIPs[*].ip}{"\n"}'
+# name|NetworkUnavailable status|its reason|taint keys (space-separated)
+Q_NODE_NETWORK='{.metadata.name}{"|"}{.status.conditions[?(@.type=="NetworkUnavailable")].status}{"|"}{.status.conditions[?(@.type=="NetworkUnavailable")].reason}{"|"}{.spec.taints[*].key}{"\n"}'
+# calico-node pods: name|node|Ready status|calico-node container's waiting reason (ErrImagePull, ...)
+Q_CALICO_NODE_READY='{.metadata.name}{"|"}{.spec.nodeName}{"|"}{.status.conditions[?(@.type=="Ready")].status}{"|"}{.status.containerStatuses[?(@.name=="calico-node")].state.waiting.reason}{"\n"}'
+# One TigeraStatus, a line per condition: type|status|message (the message last: it may hold "|")
+Q_TIGERASTATUS='{range .status.conditions[*]}{.type}{"|"}{.status}{"|"}{.message}{"\n"}{end}'
+# A DaemonSet: desiredNumberScheduled|currentNumberScheduled|numberReady
+Q_DAEMONSET='{.status.desiredNumberScheduled}{"|"}{.status.currentNumberScheduled}{"|"}{.status.numberReady}{"\n"}'

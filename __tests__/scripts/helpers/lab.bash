@@ -44,6 +44,16 @@ render_config() {
   rm -rf "$dir.staging"
 }
 
+# synth_into DIR YAML: DIR replaced by what the real synth publishes for the
+# lab configuration YAML (manifests, kind config and facts agree, as after
+# `npm run synth`).
+synth_into() {
+  local config=$BATS_TEST_TMPDIR/synth-$RANDOM.config.yaml
+  printf '%s\n' "$2" >"$config"
+  rm -rf "$1"
+  render_config "$config" "$1"
+}
+
 # render_defaults DIR: the lab's defaults (LAB_CONFIG=/dev/null: a
 # lab.config.yaml in the repo is ignored).
 render_defaults() { render_config /dev/null "$1"; }
@@ -113,6 +123,27 @@ lab_setup_deployed() {
 
 # fixture NAME CONTENT: replace one replayed kubectl output.
 fixture() { printf '%s\n' "$2" >"$STUB_STATE/cluster/$1"; }
+
+# drill STATE...: the stub cluster in a degraded STATE of the calico-node drill
+# (fixtures/drill/STATE/ replaces the healthy fixtures it names; rendered from
+# fixtures/json/drill/, the shapes of ../shared/calico/v3.28.5/kind/drill-calico-node-image-removed.txt).
+drill() {
+  local state
+  for state in "$@"; do cp "$FIXTURES/drill/$state"/* "$STUB_STATE/cluster/"; done
+}
+
+# facts_value DIST EXPR: the JavaScript EXPR on DIST's parsed lab/facts.json f,
+# e.g. facts_value "$PROJECT/dist" f.workload.daemonSet.image.
+facts_value() {
+  node -e 'const f = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log('"$2"');' "$1/lab/facts.json"
+}
+
+# edit_facts DIST JS: change DIST's lab/facts.json with the JavaScript JS on
+# its parsed object f, e.g. edit_facts "$PROJECT/dist" 'f.name = "other-lab"'.
+edit_facts() {
+  node -e 'const fs = require("fs"); const file = process.argv[1]; const f = JSON.parse(fs.readFileSync(file, "utf8"));
+    '"$2"'; fs.writeFileSync(file, JSON.stringify(f, null, 2) + "\n");' "$1/lab/facts.json"
+}
 
 # key TEXT: the file name under which the stubs keep the answer to a command
 # or URL (as the kubectl and docker stubs spell it).

@@ -1,0 +1,164 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import Ajv from 'ajv';
+import { App, Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { Lab } from '../lib/lab';
+import { FACTS_FILE, ILabFactsSection, LabFacts, labFactsJsonSchema } from '../lib/lab-facts';
+import { resolveLabConfig } from '../lib/lab-config';
+import { KIND_NODE_IMAGE } from '../lib/defaults';
+import { MULTITOOL_DEFAULT_IMAGE } from '../lib/multitool';
+import { find, REPO_ROOT, renderLabFor, RenderedLab } from './support/synth';
+
+const facts = (lab: RenderedLab): LabFacts => JSON.parse(lab.files[FACTS_FILE]);
+
+const validate = new Ajv({ allErrors: true, strict: true }).compile(labFactsJsonSchema());
+
+describe('the lab facts (<dist>/lab/facts.json)', () => {
+  const lab = renderLabFor();
+  const f = facts(lab);
+
+  test('defaults: name, families, versions', () => {
+    expect(f.factsVersion).toBe(1);
+    expect(f.name).toBe('ipv6-lab');
+    expect(f.families).toEqual(['IPv4', 'IPv6']);
+    expect(f.versions).toEqual({ kubernetes: 'v1.28.15', calico: 'v3.28.5', tigeraOperator: 'v1.34.13', kind: 'v0.25.0' });
+  });
+
+  test('defaults: the nodes as kind names them, the node image and the subnets', () => {
+    expect(f.cluster).toEqual({
+      kindConfig: 'kind/cluster.yaml',
+      nodeImage: KIND_NODE_IMAGE,
+      nodes: [
+        { name: 'ipv6-lab-control-plane', role: 'control-plane' },
+        { name: 'ipv6-lab-worker', role: 'worker' },
+        { name: 'ipv6-lab-worker2', role: 'worker' },
+      ],
+      podSubnets: { ipv4: '192.168.0.0/16', ipv6: 'fd00:10:244::/48' },
+      serviceSubnets: { ipv4: '10.96.0.0/16', ipv6: 'fd00:10:96::/112' },
+    });
+  });
+
+  test('defaults: the pools as the lab shows them, BGP off, the APIServer on', () => {
+    expect(f.calico).toEqual({
+      bgp: false,
+      apiServer: true,
+      pools: [
+        { name: 'default-ipv4-ippool', family: 'IPv4', cidr: '192.168.0.0/16', blockSize: 26, vxlanMode: 'CrossSubnet', ipipMode: 'Never', natOutgoing: true },
+        { name: 'default-ipv6-ippool', family: 'IPv6', cidr: 'fd00:10:244::/48', blockSize: 122, vxlanMode: 'Always', ipipMode: 'Never', natOutgoing: true },
+      ],
+    });
+  });
+
+  test('defaults: the workload, its Services, the external host and the images', () => {
+    expect(f.workload.daemonSet).toEqual({ name: 'multitool', namespace: 'default', selector: 'app=multitool', image: MULTITOOL_DEFAULT_IMAGE, port: 8080 });
+    expect(f.workload.services).toEqual([
+      { name: 'multitool-dual-stack', namespace: 'default', ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'], port: 80, targetPort: 8080 },
+      { name: 'multitool-ipv6-only', namespace: 'default', ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv6'], port: 80, targetPort: 8080 },
+    ]);
+    expect(f.externalHost).toMatchObject({ name: 'ipv6-lab-external', image: MULTITOOL_DEFAULT_IMAGE, port: 8080 });
+    expect(f.externalHost.nginxConfig).toBe(find(lab.objects, 'ConfigMap', 'multitool-nginx').data!['nginx.conf']);
+    expect(f.images).toEqual([MULTITOOL_DEFAULT_IMAGE]);
+  });
+
+  test('custom: workers 3, another name, other pools and ports all reach the facts', () => {
+    const custom = renderLabFor({
+      clusterName: 'other-lab', workers: 3,
+      pools: { ipv4: { cidr: '10.244.0.0/16', blockSize: 24, natOutgoing: false }, ipv6: { cidr: 'fd00:abcd::/48', blockSize: 120, vxlanMode: 'CrossSubnet' } },
+      serviceSubnets: { ipv4: '10.97.0.0/16', ipv6: 'fd00:30::/112' },
+      multitool: { image: 'registry.example/multitool:1', port: 9090, servicePort: 8081 },
+    });
+    const c = facts(custom);
+    expect(c.name).toBe('other-lab');
+    expect(c.cluster.nodes.map(n => `${n.name}/${n.role}`)).toEqual([
+      'other-lab-control-plane/control-plane', 'other-lab-worker/worker', 'other-lab-worker2/worker', 'other-lab-worker3/worker',
+    ]);
+    expect(c.cluster.podSubnets).toEqual({ ipv4: '10.244.0.0/16', ipv6: 'fd00:abcd::/48' });
+    expect(c.cluster.serviceSubnets).toEqual({ ipv4: '10.97.0.0/16', ipv6: 'fd00:30::/112' });
+    expect(c.calico.pools[0]).toMatchObject({ cidr: '10.244.0.0/16', blockSize: 24, natOutgoing: false, vxlanMode: 'CrossSubnet' });
+    expect(c.calico.pools[1]).toMatchObject({ cidr: 'fd00:abcd::/48', blockSize: 120, natOutgoing: true, vxlanMode: 'CrossSubnet' });
+    expect(c.workload.daemonSet).toMatchObject({ image: 'registry.example/multitool:1', port: 9090 });
+    expect(c.workload.services.map(s => [s.port, s.targetPort])).toEqual([[8081, 9090], [8081, 9090]]);
+    expect(c.externalHost).toMatchObject({ name: 'other-lab-external', image: 'registry.example/multitool:1', port: 9090 });
+    expect(c.externalHost.nginxConfig).toContain('listen [::]:9090;');
+    expect(c.images).toEqual(['registry.example/multitool:1']);
+    expect(validate(c)).toBe(true);
+  });
+
+  test('agree with the manifests and the kind config they sit beside', () => {
+    for (const l of [lab, renderLabFor({ clusterName: 'lab-b', workers: 1, pools: { ipv6: { cidr: 'fd00:20::/56' } }, multitool: { port: 9000 } })]) {
+      const x = facts(l);
+      expect(x.name).toBe(l.kind.name);
+      expect(x.cluster.nodes.map(n => n.role)).toEqual(l.kind.nodes.map((n: any) => n.role));
+      expect(l.kind.nodes.every((n: any) => n.image === x.cluster.nodeImage)).toBe(true);
+      expect(Object.values(x.cluster.podSubnets).join(',')).toBe(l.kind.networking.podSubnet);
+      expect(Object.values(x.cluster.serviceSubnets).join(',')).toBe(l.kind.networking.serviceSubnet);
+      for (const pool of x.calico.pools) {
+        expect(find(l.objects, 'IPPool', pool.name).spec).toMatchObject({
+          cidr: pool.cidr, blockSize: pool.blockSize, vxlanMode: pool.vxlanMode, ipipMode: pool.ipipMode, natOutgoing: pool.natOutgoing,
+        });
+      }
+      const ds = find(l.objects, 'DaemonSet', x.workload.daemonSet.name);
+      expect(ds.metadata.namespace).toBe(x.workload.daemonSet.namespace);
+      expect(Object.entries(ds.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(',')).toBe(x.workload.daemonSet.selector);
+      expect(ds.spec.template.spec.containers[0]).toMatchObject({ image: x.workload.daemonSet.image, ports: [{ containerPort: x.workload.daemonSet.port }] });
+      for (const s of x.workload.services) {
+        const svc = find(l.objects, 'Service', s.name);
+        expect(svc.metadata.namespace).toBe(s.namespace);
+        expect(svc.spec).toMatchObject({ ipFamilyPolicy: s.ipFamilyPolicy, ipFamilies: s.ipFamilies, ports: [{ port: s.port, targetPort: s.targetPort }] });
+      }
+    }
+  });
+
+  test('match their JSON Schema (lab.facts.schema.json); the committed schema is the generated one', () => {
+    expect(validate(f)).toBe(true);
+    expect(JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'lab.facts.schema.json'), 'utf8'))).toEqual(labFactsJsonSchema());
+  });
+
+  test('fails schema validation with an unknown key or a missing one', () => {
+    expect(validate({ ...f, routing: 'vxlan' })).toBe(false);
+    const { images: _images, ...withoutImages } = f;
+    expect(validate(withoutImages)).toBe(false);
+  });
+
+  test('the file is pretty-printed JSON with a trailing newline, and deterministic', () => {
+    const text = lab.files[FACTS_FILE];
+    expect(text.endsWith('}\n')).toBe(true);
+    expect(text.startsWith('{\n  "factsVersion": 1,\n  "name": "ipv6-lab",\n')).toBe(true);
+    expect(renderLabFor().files[FACTS_FILE]).toBe(text);
+  });
+
+  test('the committed dist/lab/facts.json is the defaults\' facts', () => {
+    expect(fs.readFileSync(path.join(REPO_ROOT, 'dist', FACTS_FILE), 'utf8')).toBe(lab.files[FACTS_FILE]);
+  });
+
+  test('a second app\'s Lab has facts too, without any configuration file', () => {
+    const app = new App({ outdir: lab.dir });
+    const other = new Lab(app, 'other', { config: resolveLabConfig({ clusterName: 'lab-two', workers: 1 }) });
+    expect(other.facts().cluster.nodes.map(n => n.name)).toEqual(['lab-two-control-plane', 'lab-two-worker']);
+  });
+
+  test('a construct implementing ILabFactsSection adds its section after the base keys', () => {
+    class Router extends Construct implements ILabFactsSection {
+      public readonly factsKey = 'router';
+      public labFacts() { return { asNumber: 64512 }; }
+    }
+    const app = new App({ outdir: lab.dir });
+    const l = new Lab(app, 'lab');
+    new Router(new Chart(l, 'extra'), 'Router');
+    const withSection = l.facts() as LabFacts & { router?: unknown };
+    expect(withSection.router).toEqual({ asNumber: 64512 });
+    expect(Object.keys(withSection).slice(-2)).toEqual(['images', 'router']);
+  });
+
+  test('fails if a section takes a key the facts already have', () => {
+    class Clash extends Construct implements ILabFactsSection {
+      public readonly factsKey = 'calico';
+      public labFacts() { return {}; }
+    }
+    const app = new App({ outdir: lab.dir });
+    const l = new Lab(app, 'lab');
+    new Clash(new Chart(l, 'extra'), 'Clash');
+    expect(() => l.facts()).toThrow(/invalid facts section "calico" of lab\/extra\/Clash: the key is already taken/);
+  });
+});
