@@ -95,7 +95,7 @@ lab_setup() {
 
   # Tiny bounds: a hung wait would show up as a slow test, not a stuck one.
   export LAB_POLL_INTERVAL=0.05 LAB_VERIFY_RETRY_DELAY=0 LAB_RETRY_INTERVAL=0.05
-  export LAB_CRD_TIMEOUT=2 LAB_OPERATOR_TIMEOUT=2 LAB_CALICO_TIMEOUT=2 LAB_WORKLOAD_TIMEOUT=2
+  export LAB_CRD_TIMEOUT=2 LAB_CALICO_TIMEOUT=2 LAB_WORKLOAD_TIMEOUT=2
 }
 
 # remove_stub NAME: as if NAME were not installed.
