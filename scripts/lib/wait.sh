@@ -37,7 +37,7 @@ LAB_PROBE_GRACE=${LAB_PROBE_GRACE:-180}
 _wait_line_kind() {
   case "$1" in
     *"condition met" | *"successfully rolled out" | "Waiting for "* | *" rolled out"* | \
-      *" created" | *" configured" | *" unchanged" | *" serverside-applied") echo progress ;;
+      *" created" | *" configured" | *" unchanged" | *" serverside-applied" | "Warning: "*) echo progress ;;
     *"timed out waiting for the condition"*) echo timeout ;;
     *".status.conditions accessor error"* | *"(NotFound)"* | *" not found" | \
       *"the server doesn't have a resource type"* | *"no matching resources found"* | *"no matches for kind"* | \
@@ -61,6 +61,7 @@ wait_for() {
   local what=$1 timeout=$2
   shift 2
   local deadline=$((SECONDS + timeout)) started=$SECONDS remaining slice attempt_start out rc line kind
+  local watched=-1000 watch_every=$((LAB_WAIT_SLICE < 5 ? LAB_WAIT_SLICE : 5))
   local last_notyet="" errors
   local -a cmd
   local -A shown=()
@@ -102,7 +103,11 @@ wait_for() {
       die "kubectl failed while waiting for ${what} (after $((SECONDS - started))s; not a timeout): $(head -n 1 <<<"$errors")" \
         "see kubectl's answer above; run it yourself: KUBECONFIG=${KUBECONFIG:-${LAB_KUBECONFIG:-}} ${cmd[*]}"
     fi
-    [[ -z "$watch" ]] || "$watch"
+    # The watch lists every pod: at most every few seconds, even while "not yet" answers come fast.
+    if [[ -n "$watch" ]] && ((SECONDS - watched >= watch_every)); then
+      watched=$SECONDS
+      "$watch"
+    fi
     # A "not yet" answer, or a kubectl that gave up before its slice ended:
     # pause instead of asking again at once.
     if ((SECONDS - attempt_start < slice && SECONDS < deadline)); then
