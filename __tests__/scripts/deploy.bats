@@ -204,12 +204,12 @@ setup() {
 }
 
 @test "deploy: a TigeraStatus that never appears is waited for a bounded time, then named" {
-  export STUB_TIGERASTATUS=absent LAB_CALICO_TIMEOUT=1
+  export STUB_TIGERASTATUS=absent LAB_CALICO_TIMEOUT=3
   local start=$SECONDS
   run "$DEPLOY"
   assert_failure
-  assert [ $((SECONDS - start)) -lt 10 ]
-  assert_output --partial 'timed out after 1s waiting for TigeraStatus calico and apiserver to be Available (last answer: Error from server (NotFound): tigerastatuses.operator.tigera.io "apiserver" not found)'
+  assert [ $((SECONDS - start)) -lt 15 ]
+  assert_output --partial 'timed out after 3s waiting for TigeraStatus calico and apiserver to be Available (last answer: Error from server (NotFound): tigerastatuses.operator.tigera.io "apiserver" not found)'
   assert_output --partial "--- diagnosis"
   assert [ "$(grep -c 'kubectl wait --for=condition=Available tigerastatus/calico' "$STUB_LOG")" -gt 1 ]
 }
@@ -271,10 +271,10 @@ setup() {
 
 @test "deploy: a CRD that never comes is a timeout after the whole bound, with kubectl's last answer" {
   scenario crd-wait-notfound
-  export LAB_CRD_TIMEOUT=1
+  export LAB_CRD_TIMEOUT=3
   run "$DEPLOY"
   assert_failure
-  assert_output --partial 'timed out after 1s waiting for the Calico CRDs to be Established (last answer: Error from server (NotFound): customresourcedefinitions.apiextensions.k8s.io "tigerastatuses.operator.tigera.io" not found)'
+  assert_output --partial 'timed out after 3s waiting for the Calico CRDs to be Established (last answer: Error from server (NotFound): customresourcedefinitions.apiextensions.k8s.io "tigerastatuses.operator.tigera.io" not found)'
   assert_output --partial "step 4/8 failed"
   assert [ "$(grep -c '^kubectl wait --for condition=established ' "$STUB_LOG")" -gt 1 ]
 }
@@ -326,11 +326,11 @@ setup() {
 
 @test "deploy: within its grace period a slow pod is waited for, up to the bound" {
   scenario calico-node-image-pull
-  export STUB_TIGERASTATUS=unavailable LAB_STUCK_GRACE=3600 LAB_CALICO_TIMEOUT=1
+  export STUB_TIGERASTATUS=unavailable LAB_STUCK_GRACE=3600 LAB_CALICO_TIMEOUT=2
   run "$DEPLOY"
   assert_failure
   assert_output --partial 'calico-system/calico-node-k4b7k (ipv6-lab-worker2): calico-node ImagePullBackOff: Back-off pulling image "docker.io/calico/node:v3.28.5"; deploy stops in 3600s unless it recovers'
-  assert_output --partial "timed out after 1s waiting for TigeraStatus calico and apiserver to be Available"
+  assert_output --partial "timed out after 2s waiting for TigeraStatus calico and apiserver to be Available"
   refute_output --partial "will not recover"
 }
 

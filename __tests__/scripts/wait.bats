@@ -56,9 +56,9 @@ reset_stub() {
 condition met|-|-|5|0|customresourcedefinition.apiextensions.k8s.io/tigerastatuses.operator.tigera.io condition met|timed out|1
 error, shown as itself|crd-wait-error|-|5|1|kubectl failed while waiting for the things (after 0s; not a timeout): The connection to the server 127.0.0.1:41925 was refused|timed out|1
 race, then met|crd-wait-race|-|5|0|.status.conditions accessor error: <nil> is of the type <nil>, expected []interface{}   (not yet: retrying)|timed out|2
-NotFound until the deadline|crd-wait-notfound|-|1|1|timed out after 1s waiting for the things (last answer: Error from server (NotFound): customresourcedefinitions.apiextensions.k8s.io "tigerastatuses.operator.tigera.io" not found)|kubectl failed|+2
-not created yet until the deadline|-|absent|1|1|timed out after 1s waiting for the things (last answer: Error from server (NotFound): tigerastatuses.operator.tigera.io "apiserver" not found)|kubectl failed|+2
-kubectl's own timeout|-|unavailable|1|1|timed out after 1s waiting for the things|kubectl failed|+1
+NotFound until the deadline|crd-wait-notfound|-|3|1|timed out after 3s waiting for the things (last answer: Error from server (NotFound): customresourcedefinitions.apiextensions.k8s.io "tigerastatuses.operator.tigera.io" not found)|kubectl failed|+2
+not created yet until the deadline|-|absent|3|1|timed out after 3s waiting for the things (last answer: Error from server (NotFound): tigerastatuses.operator.tigera.io "apiserver" not found)|kubectl failed|+2
+kubectl's own timeout|-|unavailable|2|1|timed out after 2s waiting for the things|kubectl failed|+1
 ROWS
   assert_equal "$row" 6
 }
@@ -70,17 +70,17 @@ ROWS
   assert_equal "$(grep -c 'installations.operator.tigera.io condition met' <<<"$output")" 1
   assert_line --partial "tigerastatuses.operator.tigera.io condition met"
   export STUB_TIGERASTATUS=unavailable
-  run_wait "TigeraStatus" 1 kubectl wait --for=condition=Available tigerastatus/calico
+  run_wait "TigeraStatus" 2 kubectl wait --for=condition=Available tigerastatus/calico
   assert_failure
   refute_output --partial "error: timed out waiting for the condition on tigerastatuses/calico"
-  assert_output --partial "timed out after 1s waiting for TigeraStatus"
+  assert_output --partial "timed out after 2s waiting for TigeraStatus"
 }
 
 @test "wait_for: a command that is not kubectl wait/rollout gets no --timeout and is retried while not found" {
   export STUB_TIGERASTATUS=absent
-  run_wait "TigeraStatus calico to exist" 1 kubectl get tigerastatus calico -o name
+  run_wait "TigeraStatus calico to exist" 3 kubectl get tigerastatus calico -o name
   assert_failure
-  assert_output --partial 'timed out after 1s waiting for TigeraStatus calico to exist (last answer: Error from server (NotFound): tigerastatuses.operator.tigera.io "calico" not found)'
+  assert_output --partial 'timed out after 3s waiting for TigeraStatus calico to exist (last answer: Error from server (NotFound): tigerastatuses.operator.tigera.io "calico" not found)'
   refute_call "--timeout"
   assert [ "$(grep -c 'kubectl get tigerastatus calico -o name' "$STUB_LOG")" -gt 1 ]
 }
@@ -104,9 +104,9 @@ ROWS
   export STUB_TIGERASTATUS=unavailable LAB_STUCK_GRACE=0
   run bash -c 'source "$1/scripts/lib/common.sh"; source "$1/scripts/lib/wait.sh"
     watch() { watch_pods "kube-system tigera-operator"; }
-    wait_for --watch watch "Calico" 1 kubectl wait --for=condition=Available tigerastatus/calico' _ "$REPO_ROOT"
+    wait_for --watch watch "Calico" 2 kubectl wait --for=condition=Available tigerastatus/calico' _ "$REPO_ROOT"
   assert_failure
-  assert_output --partial "timed out after 1s waiting for Calico"
+  assert_output --partial "timed out after 2s waiting for Calico"
   refute_output --partial "will not recover"
   refute_output --partial "deploy stops in"
 }
@@ -116,7 +116,7 @@ ROWS
   rm "$STUB_STATE/cluster/pod-containers.txt"
   run bash -c 'source "$1/scripts/lib/common.sh"; source "$1/scripts/lib/wait.sh"
     watch() { watch_pods "calico-system"; }
-    wait_for --watch watch "Calico" 1 kubectl wait --for=condition=Available tigerastatus/calico' _ "$REPO_ROOT"
+    wait_for --watch watch "Calico" 2 kubectl wait --for=condition=Available tigerastatus/calico' _ "$REPO_ROOT"
   assert_failure
-  assert_output --partial "timed out after 1s waiting for Calico"
+  assert_output --partial "timed out after 2s waiting for Calico"
 }
