@@ -494,3 +494,31 @@ empty_sections() {
   grep -F "$(sed -n 1p "$scen/crd-wait-notfound/seq/crd-wait/1.err")" "$kind/deploy-crd-wait-misreported-as-timeout.txt"
   diff <(sed 's/^/    /' "$scen/crd-wait-race/seq/crd-wait/2.out") <(grep -F "condition met" "$kind/deploy-clean.txt" | grep customresourcedefinition)
 }
+
+# The kubectl stub replays what the pod watch's and the diagnosis's jsonpath
+# templates make of real API objects; a real kubectl renders them here
+# (kubectl label --local, no cluster): the TigeraStatus list of the real run,
+# and pods and an event shaped as Kubernetes v1.28's API (fixtures/json).
+@test "fixtures: a real kubectl renders the wait and diagnosis templates into the replayed texts" {
+  local real
+  real=$(PATH=/usr/local/bin:/usr/bin:/bin command -v kubectl) || skip_or_fail_in_ci "no real kubectl to render jsonpath with"
+  need_shared kind/tigerastatus.yaml
+  # shellcheck source=scripts/lib/wait.sh
+  source "$REPO_ROOT/scripts/lib/wait.sh"
+  # shellcheck source=scripts/lib/diagnose.sh
+  source "$REPO_ROOT/scripts/lib/diagnose.sh"
+  local fx=$FIXTURES scen=$FIXTURES/scenarios
+  render() { "$real" label --local -f "$1" lab-test=render -o jsonpath="$2"; }
+  assert_equal "$(render "$SHARED/kind/tigerastatus.yaml" "$Q_TIGERASTATUS_ITEM")" "$(cat "$fx/cluster/tigerastatus-conditions-available.txt")"
+  # The two not-Ready pods of the scenarios, as their pod-containers.txt list them.
+  local want
+  want=$(awk -F'|' '$1 == "pod" { keep = ($3 == "calico-node-k4b7k") } keep' "$scen/calico-node-image-pull/pod-containers.txt"
+    cat "$scen/kube-controllers-not-ready/pod-containers.txt")
+  assert_equal "$(render "$fx/json/pods-not-ready.json" "$Q_POD_CONTAINERS_ITEM")" "$want"
+  assert_equal "$(render "$fx/json/events-unhealthy.json" "$Q_UNHEALTHY_ITEM")" "$(cat "$scen/kube-controllers-not-ready/events-unhealthy.txt")"
+  assert_equal "$(render "$fx/json/events-unhealthy.json" "$Q_EVENT_ITEM")" "$(head -n 1 "$scen/kube-controllers-not-ready/events/calico-system_calico-kube-controllers-b6476f9f5-r62rn.txt")"
+  # What deploy sends to kubectl get: the same, in {range .items[*]}...{end}.
+  assert_equal "$Q_POD_CONTAINERS" "{range .items[*]}${Q_POD_CONTAINERS_ITEM}{end}"
+  assert_equal "$Q_TIGERASTATUS" "{range .items[*]}${Q_TIGERASTATUS_ITEM}{end}"
+  assert_equal "$Q_UNHEALTHY" "{range .items[*]}${Q_UNHEALTHY_ITEM}{end}"
+}

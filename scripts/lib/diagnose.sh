@@ -19,9 +19,13 @@ LAB_DIAG_LOG_LINES=${LAB_DIAG_LOG_LINES:-15}
 LAB_DIAG_MAX_PODS=${LAB_DIAG_MAX_PODS:-6}
 LAB_LOGS_DIR=${LAB_LOGS_DIR:-}
 
-# TigeraStatus objects: "ts|name", then "cond|type|status|message" per condition.
-# shellcheck disable=SC2016 # a kubectl JSONPath, not shell
-Q_TIGERASTATUS='{range .items[*]}{"ts|"}{.metadata.name}{"\n"}{range .status.conditions[*]}{"cond|"}{.type}{"|"}{.status}{"|"}{.message}{"\n"}{end}{end}'
+# TigeraStatus objects: "ts|name", then "cond|type|status|message" per condition;
+# a pod's Warning events: "reason: message". *_ITEM: one object's fields.
+# shellcheck disable=SC2016 # kubectl JSONPath, not shell
+Q_TIGERASTATUS_ITEM='{"ts|"}{.metadata.name}{"\n"}{range .status.conditions[*]}{"cond|"}{.type}{"|"}{.status}{"|"}{.message}{"\n"}{end}'
+Q_TIGERASTATUS="{range .items[*]}${Q_TIGERASTATUS_ITEM}{end}"
+# shellcheck disable=SC2016
+Q_EVENT_ITEM='{.reason}{": "}{.message}{"\n"}'
 
 _diag() { "$@" --request-timeout=10s 2>&1 || true; }
 _indent() { sed "s/^/${1:-  }/" >&2; }
@@ -108,7 +112,7 @@ diagnose_pods() {
       info "  $([[ "$kind" == init ]] && echo "init container" || echo container) ${ckey#"$key/"}: ${st}$([[ "$restarts" == 0 ]] || echo ", restarts ${restarts}")${message:+ (${message})}${never:+ (never started: no log yet)}"
     done
     events=$(_diag kubectl get events -n "$ns" --field-selector "involvedObject.name=${pod},type=Warning" \
-      --sort-by=.lastTimestamp -o jsonpath='{range .items[*]}{.reason}{": "}{.message}{"\n"}{end}' | grep . | tail -n 5) || true
+      --sort-by=.lastTimestamp -o jsonpath="{range .items[*]}${Q_EVENT_ITEM}{end}" | grep . | tail -n 5) || true
     info "  Warning events, last 5 (kubectl get events -n ${ns} --field-selector involvedObject.name=${pod},type=Warning):"
     printf '%s\n' "${events:-(none)}" | _indent "    "
     for ckey in "${containers[@]}"; do

@@ -120,11 +120,14 @@ wait_for() {
 
 # Every pod with its containers: "pod|namespace|name|node|phase", then per
 # container "init|" or "ctr|" name|image|ready|restarts|waiting reason|waiting message.
-# shellcheck disable=SC2016 # a kubectl JSONPath, not shell
-Q_POD_CONTAINERS='{range .items[*]}{"pod|"}{.metadata.namespace}{"|"}{.metadata.name}{"|"}{.spec.nodeName}{"|"}{.status.phase}{"\n"}{range .status.initContainerStatuses[*]}{"init|"}{.name}{"|"}{.image}{"|"}{.ready}{"|"}{.restartCount}{"|"}{.state.waiting.reason}{"|"}{.state.waiting.message}{"\n"}{end}{range .status.containerStatuses[*]}{"ctr|"}{.name}{"|"}{.image}{"|"}{.ready}{"|"}{.restartCount}{"|"}{.state.waiting.reason}{"|"}{.state.waiting.message}{"\n"}{end}{end}'
-# Readiness and liveness probe failures, oldest first: namespace|pod|fieldPath|message.
+# *_ITEM: one object's fields (the tests render them with a real kubectl).
+# shellcheck disable=SC2016 # kubectl JSONPath, not shell
+Q_POD_CONTAINERS_ITEM='{"pod|"}{.metadata.namespace}{"|"}{.metadata.name}{"|"}{.spec.nodeName}{"|"}{.status.phase}{"\n"}{range .status.initContainerStatuses[*]}{"init|"}{.name}{"|"}{.image}{"|"}{.ready}{"|"}{.restartCount}{"|"}{.state.waiting.reason}{"|"}{.state.waiting.message}{"\n"}{end}{range .status.containerStatuses[*]}{"ctr|"}{.name}{"|"}{.image}{"|"}{.ready}{"|"}{.restartCount}{"|"}{.state.waiting.reason}{"|"}{.state.waiting.message}{"\n"}{end}'
+Q_POD_CONTAINERS="{range .items[*]}${Q_POD_CONTAINERS_ITEM}{end}"
+# Probe failures (Unhealthy events), oldest first: namespace|pod|fieldPath|message.
 # shellcheck disable=SC2016
-Q_UNHEALTHY='{range .items[*]}{.involvedObject.namespace}{"|"}{.involvedObject.name}{"|"}{.involvedObject.fieldPath}{"|"}{.message}{"\n"}{end}'
+Q_UNHEALTHY_ITEM='{.involvedObject.namespace}{"|"}{.involvedObject.name}{"|"}{.involvedObject.fieldPath}{"|"}{.message}{"\n"}'
+Q_UNHEALTHY="{range .items[*]}${Q_UNHEALTHY_ITEM}{end}"
 
 # pod_containers [SELECTOR]: Q_POD_CONTAINERS of every pod (-l SELECTOR).
 pod_containers() {
