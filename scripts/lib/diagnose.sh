@@ -112,7 +112,7 @@ diagnose_pods() {
       info "  $([[ "$kind" == init ]] && echo "init container" || echo container) ${ckey#"$key/"}: ${st}$([[ "$restarts" == 0 ]] || echo ", restarts ${restarts}")${message:+ (${message})}${never:+ (never started: no log yet)}"
     done
     events=$(_diag kubectl get events -n "$ns" --field-selector "involvedObject.name=${pod},type=Warning" \
-      --sort-by=.lastTimestamp -o jsonpath="{range .items[*]}${Q_EVENT_ITEM}{end}" | grep . | tail -n 5) || true
+      --sort-by=.metadata.creationTimestamp -o jsonpath="{range .items[*]}${Q_EVENT_ITEM}{end}" | grep . | tail -n 5) || true
     info "  Warning events, last 5 (kubectl get events -n ${ns} --field-selector involvedObject.name=${pod},type=Warning):"
     printf '%s\n' "${events:-(none)}" | _indent "    "
     for ckey in "${containers[@]}"; do

@@ -124,7 +124,10 @@ wait_for() {
 # shellcheck disable=SC2016 # kubectl JSONPath, not shell
 Q_POD_CONTAINERS_ITEM='{"pod|"}{.metadata.namespace}{"|"}{.metadata.name}{"|"}{.spec.nodeName}{"|"}{.status.phase}{"\n"}{range .status.initContainerStatuses[*]}{"init|"}{.name}{"|"}{.image}{"|"}{.ready}{"|"}{.restartCount}{"|"}{.state.waiting.reason}{"|"}{.state.waiting.message}{"\n"}{end}{range .status.containerStatuses[*]}{"ctr|"}{.name}{"|"}{.image}{"|"}{.ready}{"|"}{.restartCount}{"|"}{.state.waiting.reason}{"|"}{.state.waiting.message}{"\n"}{end}'
 Q_POD_CONTAINERS="{range .items[*]}${Q_POD_CONTAINERS_ITEM}{end}"
-# Probe failures (Unhealthy events), oldest first: namespace|pod|fieldPath|message.
+# Probe failures (Unhealthy events): namespace|pod|fieldPath|message. Sorted by
+# creation, not lastTimestamp: events of the events.k8s.io API (the scheduler's)
+# have none, and kubectl's --sort-by fails on a list where no item has the field;
+# a changed message is a new event, so the last one created is the latest message.
 # shellcheck disable=SC2016
 Q_UNHEALTHY_ITEM='{.involvedObject.namespace}{"|"}{.involvedObject.name}{"|"}{.involvedObject.fieldPath}{"|"}{.message}{"\n"}'
 Q_UNHEALTHY="{range .items[*]}${Q_UNHEALTHY_ITEM}{end}"
@@ -187,7 +190,7 @@ watch_pods() {
   if ((${#probing[@]} > 0)); then
     local ev_ns ev_pod ev_path ev_msg container
     local -A last_probe=()
-    out=$(kubectl get events -A --field-selector reason=Unhealthy --sort-by=.lastTimestamp \
+    out=$(kubectl get events -A --field-selector reason=Unhealthy --sort-by=.metadata.creationTimestamp \
       -o jsonpath="$Q_UNHEALTHY" --request-timeout=10s 2>/dev/null) || out=""
     while IFS='|' read -r ev_ns ev_pod ev_path ev_msg; do
       [[ "$ev_msg" == "Readiness probe failed:"* ]] || continue
