@@ -27,7 +27,6 @@ CALICO_VERSION=v3.28.5
 LAB_TIGERA_OPERATOR_MANIFEST=${LAB_TIGERA_OPERATOR_MANIFEST:-https://raw.githubusercontent.com/projectcalico/calico/${CALICO_VERSION}/manifests/tigera-operator.yaml}
 LAB_KIND_VERSION=${LAB_KIND_VERSION:-v0.25.}
 LAB_CRD_TIMEOUT=${LAB_CRD_TIMEOUT:-120}
-LAB_OPERATOR_TIMEOUT=${LAB_OPERATOR_TIMEOUT:-300}
 LAB_CALICO_TIMEOUT=${LAB_CALICO_TIMEOUT:-600}
 LAB_WORKLOAD_TIMEOUT=${LAB_WORKLOAD_TIMEOUT:-300}
 LAB_VERIFY_ATTEMPTS=${LAB_VERIFY_ATTEMPTS:-3}
@@ -47,6 +46,8 @@ source "$SCRIPT_DIR/scripts/lib/preflight.sh"
 source "$SCRIPT_DIR/scripts/lib/images.sh"
 # shellcheck source=scripts/lib/diagnose.sh
 source "$SCRIPT_DIR/scripts/lib/diagnose.sh"
+# shellcheck source=scripts/lib/wait.sh
+source "$SCRIPT_DIR/scripts/lib/wait.sh"
 # Empty: the image the kind config pins per node (read again after a synth).
 _LAB_ENV_KIND_NODE_IMAGE=${LAB_KIND_NODE_IMAGE:-}
 
@@ -70,6 +71,11 @@ STEPS=(
 CURRENT_STEP=0
 STEP_STARTED=0
 CLUSTER_UP=false
+# Seconds each step took, and notes on where (e.g. "kind load: 1m21s"), by step number.
+declare -A STEP_SECONDS=() STEP_NOTES=()
+# The external host, started in the background while Calico comes up.
+EXTERNAL_PID=""
+EXTERNAL_LOG=""
 
 usage() {
   cat <<EOF
@@ -77,8 +83,9 @@ Usage: ./deploy.sh [--help]
 
 Creates the kind cluster "${LAB_CLUSTER_NAME:-<named by the facts>}" from ${LAB_KIND_CONFIG},
 installs Calico ${CALICO_VERSION} through the tigera-operator, applies ${LAB_DIST_DIR}/*.k8s.yaml,
-waits for Calico and the ${LAB_DAEMONSET} DaemonSet, starts the external host for the
-egress checks, runs ./verify.sh, and provides calicoctl ${CALICO_VERSION} in .lab/bin.
+waits for Calico and the ${LAB_DAEMONSET} DaemonSet (starting the external host for the
+egress checks meanwhile), runs ./verify.sh, provides calicoctl ${CALICO_VERSION} in .lab/bin,
+and prints the time each step took.
 Runs again safely: an existing cluster is reused and converged, after checking that its
 nodes, pod/service subnets and IPPools still match (else: ./destroy.sh --yes, then deploy).
 
@@ -96,11 +103,13 @@ Environment (current value in brackets):
   LAB_NODE_TIMEOUT              seconds for all nodes to register after kind create [${LAB_NODE_TIMEOUT}]
   LAB_SYNTH                     auto | always | never: run 'npm run synth' [${LAB_SYNTH}]
   LAB_CONFIG                    lab config read by the synth [${LAB_CONFIG:-$LAB_PROJECT_DIR/lab.config.yaml}]
-  LAB_CRD_TIMEOUT               seconds for the Calico CRDs to be Established [${LAB_CRD_TIMEOUT}]
-  LAB_OPERATOR_TIMEOUT          seconds for the tigera-operator rollout [${LAB_OPERATOR_TIMEOUT}]
-  LAB_CALICO_TIMEOUT            seconds for TigeraStatus calico/apiserver and nodes [${LAB_CALICO_TIMEOUT}]
+  LAB_CRD_TIMEOUT               seconds for the Calico CRDs to be Established, and for dist/ to apply [${LAB_CRD_TIMEOUT}]
+  LAB_CALICO_TIMEOUT            seconds for the operator, TigeraStatus calico/apiserver and nodes [${LAB_CALICO_TIMEOUT}]
   LAB_WORKLOAD_TIMEOUT          seconds for the ${LAB_DAEMONSET} DaemonSet rollout [${LAB_WORKLOAD_TIMEOUT}]
-  LAB_POLL_INTERVAL             seconds between polls [${LAB_POLL_INTERVAL}]
+  LAB_STUCK_GRACE               seconds a pod may fail to get its image or crash-loop before a wait stops [${LAB_STUCK_GRACE}]
+  LAB_PROBE_GRACE               seconds a pod may fail its readiness probe with one message before a wait stops [${LAB_PROBE_GRACE}]
+  LAB_RETRY_INTERVAL            seconds between retries of a "not yet" answer (NotFound, a new CRD) [${LAB_RETRY_INTERVAL}]
+  LAB_POLL_INTERVAL             seconds between polls for the nodes to register [${LAB_POLL_INTERVAL}]
   LAB_VERIFY_ATTEMPTS           verify runs before giving up [${LAB_VERIFY_ATTEMPTS}]
   LAB_VERIFY_RETRY_DELAY        seconds between verify runs [${LAB_VERIFY_RETRY_DELAY}]
   KIND_EXPERIMENTAL_DOCKER_NETWORK  docker network kind uses [${KIND_EXPERIMENTAL_DOCKER_NETWORK:-kind}]
@@ -110,7 +119,7 @@ Environment (current value in brackets):
   LAB_EXTERNAL_NAME             container outside the cluster for the egress checks [${LAB_CLUSTER_NAME}-external]
   LAB_EXTERNAL_IMAGE            its image [the DaemonSet's image in dist/]
   LAB_EXTERNAL_TIMEOUT          seconds to pull that image on the host's Docker [${LAB_EXTERNAL_TIMEOUT:-300}]
-Preflight checks, image preloading and failure logs: docs/preflight.md.
+Preflight checks, image preloading and failure logs: docs/preflight.md; waits and timings: docs/scripts.md.
 verify.sh's variables (LAB_NAMESPACE, LAB_IPV4_POOL_CIDR, ...) apply too: ./verify.sh --help.
 EOF
 }
@@ -125,59 +134,46 @@ step() {
 }
 
 step_done() {
-  info "  ok ($(fmt_duration $((SECONDS - STEP_STARTED))))"
+  STEP_SECONDS[$CURRENT_STEP]=$((SECONDS - STEP_STARTED))
+  info "  ok ($(fmt_duration "${STEP_SECONDS[$CURRENT_STEP]}"))"
 }
 
-# wait_for DESCRIPTION TIMEOUT CMD...: a bounded wait that says what it waits for.
-wait_for() {
-  local what=$1 timeout=$2
-  shift 2
-  info "  waiting up to ${timeout}s for ${what}"
-  if ! "$@" 2>&1 | sed 's/^/    /' >&2; then
-    die "timed out after ${timeout}s waiting for ${what}"
-  fi
+# timed NOTE CMD...: run CMD; add "NOTE: <its duration>" to the step's timing line.
+timed() {
+  local note=$1 start=$SECONDS
+  shift
+  "$@"
+  STEP_NOTES[$CURRENT_STEP]+="${STEP_NOTES[$CURRENT_STEP]:+, }${note}: $(fmt_duration $((SECONDS - start)))"
 }
 
-# poll_until DEADLINE DESCRIPTION CMD...: retry CMD until it succeeds or
-# $SECONDS reaches DEADLINE; used where kubectl wait cannot help (objects
-# that do not exist yet).
-poll_until() {
-  local deadline=$1 what=$2 next_note=$((SECONDS + 30))
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || return 1
-    if ((SECONDS >= next_note)); then
-      info "  still waiting for ${what} ($(fmt_duration $((SECONDS - STEP_STARTED))) so far)"
-      next_note=$((SECONDS + 30))
-    fi
-    sleep "$LAB_POLL_INTERVAL"
+# timing_summary [FAILED_STEP]: one line per step run, where the time went.
+timing_summary() {
+  local failed=${1:-0} n
+  info ""
+  info "Time per step (total $(fmt_duration "$SECONDS")):"
+  for ((n = 1; n <= ${#STEPS[@]}; n++)); do
+    [[ -n "${STEP_SECONDS[$n]:-}" ]] || continue
+    printf '  %d %-52s %6s%s%s\n' "$n" "${STEPS[n - 1]}" "$(fmt_duration "${STEP_SECONDS[$n]}")" \
+      "$( ((n == failed)) && echo "  FAILED")" "${STEP_NOTES[$n]:+   (${STEP_NOTES[$n]})}" >&2
   done
 }
 
 # diagnose: what a person needs first when Calico does not come up.
 diagnose() {
-  local rt=--request-timeout=10s
   info ""
   info "--- diagnosis (KUBECONFIG=${LAB_KUBECONFIG}) ---"
-  info "Pods not Ready (kubectl get pods -A -o wide):"
-  { kubectl get pods -A -o wide --no-headers "$rt" 2>&1 || true; } | awk '
-    NF < 4 { print "  " $0; next }
-    { split($3, r, "/") }
-    ($4 != "Completed" && ($4 != "Running" || r[1] != r[2])) { print "  " $0; n++ }
-    END { if (n == 0) print "  (none)" }' >&2
-  info "TigeraStatus conditions (kubectl get tigerastatus):"
-  { kubectl get tigerastatus "$rt" -o jsonpath='{range .items[*]}{.metadata.name}{range .status.conditions[*]}{"  "}{.type}={.status}{end}{"  "}{.status.conditions[?(@.type=="Degraded")].message}{"\n"}{end}' 2>&1 || true; } | sed 's/^/  /' >&2
-  info "tigera-operator log, last 20 lines (kubectl logs -n tigera-operator deployment/tigera-operator):"
-  { kubectl logs -n tigera-operator deployment/tigera-operator --tail=20 "$rt" 2>&1 || true; } | sed 's/^/  /' >&2
-  diagnose_more "${STEPS[CURRENT_STEP - 1]}"
+  diagnose_cluster "${STEPS[CURRENT_STEP - 1]}"
 }
 
 on_exit() {
   local rc=$?
+  external_host_abandon
   if ((rc != 0 && CURRENT_STEP > 0)); then
+    STEP_SECONDS[$CURRENT_STEP]=${STEP_SECONDS[$CURRENT_STEP]:-$((SECONDS - STEP_STARTED))}
     err "step ${CURRENT_STEP}/${#STEPS[@]} failed: ${STEPS[CURRENT_STEP - 1]} (after $(fmt_duration "$SECONDS"))"
+    [[ "$CLUSTER_UP" != true ]] || diagnose
+    timing_summary "$CURRENT_STEP"
     if [[ "$CLUSTER_UP" == true ]]; then
-      diagnose
       info ""
       info "Fix the cause and run ./deploy.sh again (it reuses the cluster), or ./destroy.sh --yes to start over."
     fi
@@ -287,7 +283,8 @@ synthesize_dist() {
   have npm || die "npm not found, and it is needed to synthesize dist/ (${reason})" \
     "install Node.js >= 20 and run 'npm ci', or provide a synthesized dist/ and set LAB_SYNTH=never"
   info "  ${reason}: running 'npm run synth'"
-  (cd "$LAB_PROJECT_DIR" && npm run synth) 2>&1 | sed 's/^/    /' >&2 ||
+  # The cdk8s CLI's upgrade check is a network call (a stack trace offline), not synthesis.
+  (cd "$LAB_PROJECT_DIR" && CDK8S_CHECK_UPGRADE=false npm run synth) 2>&1 | sed 's/^/    /' >&2 ||
     die "'npm run synth' failed (output above)" "run 'npm ci' when node_modules/ is missing, then ./deploy.sh again"
   dist_is_present || die "'npm run synth' did not produce ${LAB_KIND_CONFIG}, ${LAB_FACTS_FILE} and ${LAB_DIST_DIR}/*.k8s.yaml"
 }
@@ -328,9 +325,19 @@ create_cluster() {
 
 # --- step 4: tigera-operator -------------------------------------------------------
 
+# install_operator: the operator's image first, then the operator, which
+# starts while Calico's images load (it needs none of them); then the CRDs.
 install_operator() {
-  local out
-  preload_images
+  local -a images=() first=() rest=()
+  local image out
+  if preload_enabled; then
+    timed "pull" preload_pull
+    for image in "${PRELOADED[@]}"; do
+      if [[ "$image" == */tigera/operator:* ]]; then first+=("$image"); else rest+=("$image"); fi
+    done
+    images=("${first[@]}" "${rest[@]}")
+    ((${#first[@]} == 0)) || timed "kind load operator" preload_load "${first[@]}"
+  fi
   # Server-side: the Installation CRD exceeds the 256 KiB annotation that
   # client-side apply needs; --force-conflicts keeps re-runs idempotent.
   info "  kubectl apply --server-side --force-conflicts -f ${TIGERA_OPERATOR_FILE}"
@@ -339,56 +346,73 @@ install_operator() {
     die "could not apply the tigera-operator manifest" \
       "offline? download it elsewhere and set LAB_TIGERA_OPERATOR_MANIFEST=/path/to/tigera-operator.yaml"
   fi
-  info "  applied $(printf '%s\n' "$out" | grep -c .) objects"
+  info "  applied $(printf '%s\n' "$out" | grep -c .) objects; the operator starts while the other images load"
+  ((${#rest[@]} == 0)) || timed "kind load" preload_load "${rest[@]}"
+  ((${#images[@]} == 0)) || info "  ${#images[@]} images in every node"
+  # No wait for the operator's rollout: dist/ needs only the CRDs, and step 6
+  # waits for what the operator does (its pod is watched there).
   wait_for "the Calico CRDs to be Established" "$LAB_CRD_TIMEOUT" \
-    kubectl wait --for condition=established --timeout="${LAB_CRD_TIMEOUT}s" "${CALICO_CRDS[@]}"
-  wait_for "the tigera-operator Deployment" "$LAB_OPERATOR_TIMEOUT" \
-    kubectl rollout status -n tigera-operator deployment/tigera-operator --timeout="${LAB_OPERATOR_TIMEOUT}s"
+    kubectl wait --for condition=established "${CALICO_CRDS[@]}"
 }
 
 # --- step 5: dist/ manifests ---------------------------------------------------------
 
 apply_manifests() {
-  local deadline=$((SECONDS + LAB_CRD_TIMEOUT))
   info "  kubectl apply -f ${LAB_DIST_DIR}"
-  # Retried: right after the CRDs turn Established the API discovery can lag.
-  until kubectl apply -f "$LAB_DIST_DIR" 2>&1 | sed 's/^/    /' >&2; do
-    ((SECONDS < deadline)) || die "kubectl apply -f ${LAB_DIST_DIR} kept failing for ${LAB_CRD_TIMEOUT}s (output above)"
-    info "  retrying in ${LAB_POLL_INTERVAL}s"
-    sleep "$LAB_POLL_INTERVAL"
-  done
+  # Retried while the new CRDs' APIs are not served yet ("no matches for kind").
+  wait_for "kubectl apply -f ${LAB_DIST_DIR} to go through" "$LAB_CRD_TIMEOUT" kubectl apply -f "$LAB_DIST_DIR"
 }
 
 # --- step 6: Calico ------------------------------------------------------------------
 
-# The operator creates TigeraStatus objects some time after it starts, and
-# kubectl wait fails at once on a missing object: poll for it first.
-wait_tigerastatus() {
-  local name=$1 deadline=$2 remaining
-  info "  waiting up to $((deadline - SECONDS))s for TigeraStatus ${name} to exist"
-  poll_until "$deadline" "TigeraStatus ${name}" kubectl get tigerastatus "$name" -o name ||
-    die "TigeraStatus ${name} did not appear within ${LAB_CALICO_TIMEOUT}s: the tigera-operator has not reconciled the Installation"
-  remaining=$((deadline - SECONDS))
-  ((remaining > 0)) || remaining=1
-  wait_for "TigeraStatus ${name} to be Available" "$remaining" \
-    kubectl wait --for=condition=Available --timeout="${remaining}s" "tigerastatus/${name}"
-}
+# watch_calico_pods: the pod watch of step 6 (scripts/lib/wait.sh).
+watch_calico_pods() { watch_pods "tigera-operator calico-system calico-apiserver"; }
 
+# The operator creates the TigeraStatus objects once it runs: until then
+# kubectl wait answers NotFound, which wait_for retries.
 wait_calico() {
   local deadline=$((SECONDS + LAB_CALICO_TIMEOUT)) remaining
-  wait_tigerastatus calico "$deadline"
-  wait_tigerastatus apiserver "$deadline"
+  wait_for --watch watch_calico_pods "TigeraStatus calico and apiserver to be Available" "$LAB_CALICO_TIMEOUT" \
+    kubectl wait --for=condition=Available tigerastatus/calico tigerastatus/apiserver
   remaining=$((deadline - SECONDS))
   ((remaining > 0)) || remaining=1
-  wait_for "all nodes to be Ready" "$remaining" \
-    kubectl wait --for=condition=Ready node --all --timeout="${remaining}s"
+  wait_for "all nodes to be Ready" "$remaining" kubectl wait --for=condition=Ready node --all
+}
+
+# --- the external host, started while Calico comes up --------------------------------
+
+external_host_start_background() {
+  EXTERNAL_LOG=$(mktemp)
+  info "  starting the external host ${LAB_EXTERNAL_NAME:-${LAB_CLUSTER_NAME}-external} in the background (docker run), while Calico comes up"
+  (external_host_start) >"$EXTERNAL_LOG" 2>&1 &
+  EXTERNAL_PID=$!
+}
+
+# external_host_join: its output, here; its failure is this step's.
+external_host_join() {
+  [[ -n "$EXTERNAL_PID" ]] || return 0
+  local rc=0
+  wait "$EXTERNAL_PID" || rc=$?
+  EXTERNAL_PID=""
+  cat "$EXTERNAL_LOG" >&2
+  rm -f "$EXTERNAL_LOG"
+  ((rc == 0)) || die "the external host did not start (output above)"
+}
+
+# external_host_abandon: on an early exit, stop a background start and its log.
+external_host_abandon() {
+  [[ -z "$EXTERNAL_PID" ]] || kill "$EXTERNAL_PID" 2>/dev/null || true
+  [[ -z "$EXTERNAL_LOG" ]] || rm -f "$EXTERNAL_LOG"
 }
 
 # --- step 7: workload ----------------------------------------------------------------
 
+watch_workload_pods() { watch_pods "$LAB_NAMESPACE" "$LAB_POD_SELECTOR"; }
+
 wait_workload() {
-  wait_for "daemonset/${LAB_DAEMONSET} to roll out" "$LAB_WORKLOAD_TIMEOUT" \
-    kubectl rollout status -n "$LAB_NAMESPACE" "daemonset/${LAB_DAEMONSET}" --timeout="${LAB_WORKLOAD_TIMEOUT}s"
+  wait_for --watch watch_workload_pods "daemonset/${LAB_DAEMONSET} to roll out" "$LAB_WORKLOAD_TIMEOUT" \
+    kubectl rollout status -n "$LAB_NAMESPACE" "daemonset/${LAB_DAEMONSET}"
+  external_host_join
 }
 
 # --- step 8: verify ------------------------------------------------------------------
@@ -446,16 +470,18 @@ main() {
   apply_manifests
   step_done
   step 6
+  external_host_defaults
+  external_host_start_background # the egress checks' target outside the cluster
   wait_calico
   step_done
   step 7
   wait_workload
-  external_host_start # the egress checks' target outside the cluster
   step_done
   step 8
   run_verify
   step_done
 
+  timing_summary
   info ""
   info "Lab \"${LAB_CLUSTER_NAME}\" is ready after $(fmt_duration "$SECONDS")."
   info "Use it:      export KUBECONFIG=${LAB_KUBECONFIG}"

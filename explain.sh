@@ -31,6 +31,7 @@ CAPTURE=false
 SOURCE_POD=""
 PEER_POD=""
 CAPTURE_OUT=""
+POD_MTU=""
 declare -A NODE_V4=() NODE_V6=() POD_NODE=() POD_V4=() POD_V6=()
 
 usage() {
@@ -200,13 +201,15 @@ explain_family() {
   if [[ "$local_addr" == "$src_node_ip" ]]; then
     note "its outer packets leave from ${src_node}'s own ${family} address ${local_addr}."
     if [[ "$family" == IPv6 ]]; then
-      note "so IPv6 pod traffic is carried in IPv6 between the nodes. The lab's README says the IPv6"
-      more "tunnel rides IPv4-only infrastructure; this live device shows it does not."
+      note "so IPv6 pod traffic is carried in IPv6 between the nodes. The course's lab README (\"Calico IPv6"
+      more "Pod Networking\", not this project's) says the IPv6 tunnel rides IPv4-only infrastructure;"
+      more "this live device shows it does not."
     fi
   else
     note "MISMATCH: the ${family} tunnel is bound to ${local_addr:-nothing}, not to the node's ${family} address ${src_node_ip:-(none)}."
     more "Calico takes the tunnel address from the node's InternalIP; check: kubectl get node ${src_node} -o wide"
   fi
+  explain_mtu "$family" "$mtu"
   say ""
 
   # 2. The route to the peer's block.
@@ -222,7 +225,8 @@ explain_family() {
   fi
   show "$route"
   via=$(field "$route" via) rdev=$(field "$route" dev)
-  local block=${route%% *}
+  local block=${route%% *} pool=$LAB_IPV4_POOL_CIDR
+  [[ "$family" == IPv4 ]] || pool=$LAB_IPV6_POOL_CIDR
   if [[ "$rdev" == "$dev" ]]; then
     note "the peer pod's block ${block} is routed into ${dev}; next hop ${via}, the peer node's tunnel address."
     if [[ "$family" == IPv4 ]]; then
@@ -231,6 +235,7 @@ explain_family() {
   elif [[ -n "$via" && "$via" == "$dst_node_ip" ]]; then
     note "no tunnel: the block ${block} goes straight to ${dst_node} (${via}) over ${rdev}, unencapsulated."
     more "that is vxlanMode CrossSubnet: both nodes share a subnet, so the underlay delivers pod addresses as they are."
+    explain_route_details "$route" "$block" "$pool"
     say ""
     explain_fdb_for "$family" "$dev" "$dst_node" "$dst_node_ip" "$src_node" "" "${neigh_cmd[@]}"
     say ""
@@ -240,11 +245,44 @@ explain_family() {
   else
     note "the route leaves through ${rdev:-?} via ${via:-nothing}: not the VXLAN device and not the peer node (${dst_node_ip})."
   fi
+  explain_route_details "$route" "$block" "$pool"
   say ""
   explain_fdb_for "$family" "$dev" "$dst_node" "$dst_node_ip" "$src_node" "$via" "${neigh_cmd[@]}"
   say ""
   say "So: ${src_ip} -> ${dev} on ${src_node} -> [outer ${family} ${local_addr} -> ${dst_node_ip}, UDP ${port:-4789}, VXLAN ${vni:-?}] -> ${dst_node} -> ${dst_ip}"
   say ""
+}
+
+# explain_mtu FAMILY MTU: where the tunnel's MTU comes from, and the pods'.
+# Felix sets each VXLAN device to the node's MTU less the encapsulation, and
+# writes the smallest of them to /var/lib/calico/mtu for the CNI plugin
+# (Felix v3.28.5 int_dataplane.go: vxlanMTUOverhead 50, vxlanV6MTUOverhead 70).
+explain_mtu() {
+  local family=$1 mtu=$2
+  [[ "$mtu" =~ ^[0-9]+$ ]] || return 0
+  if [[ "$family" == IPv4 ]]; then
+    note "MTU ${mtu} = $((mtu + 50)) - 50: the node's MTU less VXLAN over IPv4 (outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14)."
+  else
+    note "MTU ${mtu} = $((mtu + 70)) - 70: VXLAN over IPv6 costs 20 bytes more (the outer IPv6 header is 40 bytes)."
+  fi
+  [[ -z "$POD_MTU" ]] || more "pods get ${POD_MTU} (/var/lib/calico/mtu): the smaller tunnel MTU, so one pod MTU fits both tunnels."
+}
+
+# explain_route_details ROUTE BLOCK POOL: what "proto 80" on the route means,
+# and why the peer's block looks random.
+explain_route_details() {
+  local route=$1 block=$2 pool=$3 count=""
+  if [[ " $route " == *" proto 80 "* ]]; then
+    note "proto 80: the mark Felix puts on routes it adds outside its own devices (this one, and its blackhole"
+    more "for the local block); it only ever removes routes that carry it (Felix v3.28.5, vxlan_mgr.go)."
+  fi
+  [[ "$block" == */* ]] || return 0
+  if [[ -n "$pool" ]] && ip_in_cidr "${block%/*}" "$pool" && ((${block#*/} >= ${pool#*/})); then
+    count="; this one is one of 2^$((${block#*/} - ${pool#*/})) /${block#*/} blocks in ${pool}"
+  fi
+  note "why this block: Calico IPAM starts each node's search at a pseudo-random block of the pool, seeded by the"
+  more "node's name (libcalico-go ipam_block_reader_writer.go, randomBlockGenerator), so the same name finds the"
+  more "same block again${count}."
 }
 
 # explain_fdb_for FAMILY DEV PEER_NODE PEER_NODE_IP SRC_NODE NEXT_HOP NEIGH_CMD...:
@@ -334,6 +372,9 @@ main() {
   trap cleanup EXIT
   lab_require_facts
   load_cluster
+  # What Felix wrote for the CNI plugin: the pods' MTU (absent on older Calico).
+  POD_MTU=$(docker exec "${POD_NODE[$SOURCE_POD]}" cat /var/lib/calico/mtu 2>/dev/null) || POD_MTU=""
+  [[ "$POD_MTU" =~ ^[0-9]+$ ]] || POD_MTU=""
   explain_family IPv4
   explain_family IPv6
   [[ "$CAPTURE" != true ]] || capture_ipv6

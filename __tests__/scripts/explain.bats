@@ -29,7 +29,7 @@ setup() {
   assert_line "==================== IPv6: multitool-xp9c5 -> multitool-hmbcg ===================="
   assert_line "     vxlan-v6.calico: VXLAN id 4096, UDP port 4789, MTU 1430, local fc00:f853:ccd:e793::2"
   assert_line "     -> its outer packets leave from ipv6-lab-control-plane's own IPv6 address fc00:f853:ccd:e793::2."
-  assert_line "        tunnel rides IPv4-only infrastructure; this live device shows it does not."
+  assert_line "        this live device shows it does not."
   assert_line "     fd00:10:244:1168:5560:68e4:6df7:2c40/122 via fd00:10:244:1168:5560:68e4:6df7:2c40 dev vxlan-v6.calico metric 1024 onlink pref medium"
   assert_line "     fd00:10:244:1168:5560:68e4:6df7:2c40 lladdr 66:f4:09:ca:1b:0c PERMANENT "
   assert_line "     -> frames for 66:f4:09:ca:1b:0c are wrapped in UDP and sent to fc00:f853:ccd:e793::3: ipv6-lab-worker's IPv6 InternalIP."
@@ -62,6 +62,34 @@ setup() {
   assert_line "     15:23:02.113262 IP6 fc00:f853:ccd:e793::2.44484 > fc00:f853:ccd:e793::3.4789: VXLAN, flags [I] (0x08), vni 4096"
   assert_line "     -> outer header: IPv6 fc00:f853:ccd:e793::2 -> fc00:f853:ccd:e793::3, UDP port 4789 (VXLAN); inner: the pods' own IPv6 packet."
   assert_line "        those are the two nodes' IPv6 InternalIPs: IPv6 pod traffic crosses the underlay as IPv6."
+}
+
+@test "explain: answers, where it shows them, what proto 80, the MTUs, the random-looking blocks and 'the lab's README' are" {
+  run "$EXPLAIN"
+  assert_success
+  # Under the route that carries it (Felix v3.28.5 vxlan_mgr.go: defaultVXLANProto = 80).
+  assert_line "     -> proto 80: the mark Felix puts on routes it adds outside its own devices (this one, and its blackhole"
+  assert_line "        for the local block); it only ever removes routes that carry it (Felix v3.28.5, vxlan_mgr.go)."
+  # Under each tunnel device: its MTU, and the pods' (the node's /var/lib/calico/mtu).
+  assert_line "     -> MTU 1450 = 1500 - 50: the node's MTU less VXLAN over IPv4 (outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14)."
+  assert_line "     -> MTU 1430 = 1500 - 70: VXLAN over IPv6 costs 20 bytes more (the outer IPv6 header is 40 bytes)."
+  assert_output --partial "pods get 1430 (/var/lib/calico/mtu): the smaller tunnel MTU, so one pod MTU fits both tunnels."
+  # Under the peer's block: why it looks random.
+  assert_output --partial "why this block: Calico IPAM starts each node's search at a pseudo-random block of the pool, seeded by the"
+  assert_output --partial "node's name (libcalico-go ipam_block_reader_writer.go, randomBlockGenerator)"
+  assert_output --partial "one of 2^74 /122 blocks in fd00:10:244::/48"
+  # Which README.
+  assert_line "     -> so IPv6 pod traffic is carried in IPv6 between the nodes. The course's lab README (\"Calico IPv6"
+  assert_line "        Pod Networking\", not this project's) says the IPv6 tunnel rides IPv4-only infrastructure;"
+  assert_calls_in_order "docker exec ipv6-lab-control-plane cat /var/lib/calico/mtu"
+}
+
+@test "explain: a node without /var/lib/calico/mtu still explains, without the pods' MTU" {
+  rm "$NODE_FX/$(key cat /var/lib/calico/mtu).txt"
+  run "$EXPLAIN"
+  assert_success
+  assert_line "     -> MTU 1450 = 1500 - 50: the node's MTU less VXLAN over IPv4 (outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14)."
+  refute_output --partial "pods get"
 }
 
 @test "explain: an IPv6 tunnel bound to an IPv4 address is called out" {

@@ -21,8 +21,9 @@ setup() {
   assert_success
   local image
   image=$(facts_value "$PROJECT/dist" f.workload.daemonSet.image)
+  # In the background while Calico comes up (step 6), after dist/ is applied.
   assert_calls_in_order \
-    "kubectl rollout status -n default daemonset/multitool" \
+    "kubectl apply -f $PROJECT/dist" \
     "docker inspect --format {{.State.Running}}|{{with index .NetworkSettings.Networks \"kind\"}}{{.IPAddress}}|{{.GlobalIPv6Address}}{{end}} ipv6-lab-external" \
     "docker run -d --name ipv6-lab-external --hostname ipv6-lab-external --network kind --label calico-ipv6-lab/cluster=ipv6-lab -e LAB_NGINX_CONF=# nginx for the multitool pods" \
     "kubectl get --raw=/readyz"

@@ -118,6 +118,9 @@ count_calls() { grep -c -- "$1" "$STUB_LOG" || true; }
   assert_output --partial "the Docker network 'kind' subnet 192.168.0.0/20 overlaps the lab's podSubnet ($PROJECT/dist/kind/cluster.yaml) 192.168.0.0/16"
   assert_output --partial "subnet 192.168.0.0/20 overlaps the lab's IPPool default-ipv4-ippool 192.168.0.0/16"
   assert_output --partial "2 overlap(s) between the Docker network 'kind' and the lab's address ranges"
+  # The fix names the keys of lab.config.yaml that set those ranges.
+  assert_output --partial "fix: in lab.config.yaml, move pools.ipv4.cidr out of 192.168.0.0/20 (the Docker network 'kind'), then run ./deploy.sh again"
+  refute_output --partial "podSubnet/serviceSubnet and the IPPools"
   refute_call "kind create"
 }
 
@@ -126,6 +129,7 @@ count_calls() { grep -c -- "$1" "$STUB_LOG" || true; }
   run "$DEPLOY"
   assert_failure
   assert_output --partial "subnet fd00:10:96::/64 overlaps the lab's serviceSubnet ($PROJECT/dist/kind/cluster.yaml) fd00:10:96::/112"
+  assert_output --partial "fix: in lab.config.yaml, move serviceSubnets.ipv6 out of fd00:10:96::/64 (the Docker network 'kind')"
   refute_call "kind create"
 }
 
@@ -261,7 +265,7 @@ ipv6-lab-worker2|False|172.20.0.2"
 
 # --- image preloading ----------------------------------------------------------------------
 
-@test "images: each image is pulled once on the host and kind-loaded into the nodes, before the operator" {
+@test "images: each image is pulled once on the host and kind-loaded into the nodes: the operator's first, the others while it starts" {
   run "$DEPLOY"
   assert_success
   local image images=()
@@ -271,10 +275,13 @@ ipv6-lab-worker2|False|172.20.0.2"
     assert_equal "$(count_calls "docker pull --quiet $image")" 1
   done
   assert_equal "$(count_calls 'docker pull ')" "${#images[@]}"
+  # The list starts with the operator's image (calico-images.txt).
   assert_calls_in_order "kind create cluster" \
-    "kind load docker-image --name ipv6-lab ${images[*]}" \
-    "kubectl apply --server-side --force-conflicts -f "
-  assert_equal "$(count_calls 'kind load')" 1
+    "kind load docker-image --name ipv6-lab ${images[0]}" \
+    "kubectl apply --server-side --force-conflicts -f " \
+    "kind load docker-image --name ipv6-lab ${images[*]:1}" \
+    "kubectl apply -f $PROJECT/dist"
+  assert_equal "$(count_calls 'kind load')" 2
   assert_output --partial "${#images[@]} images in every node"
 }
 
@@ -300,7 +307,7 @@ ipv6-lab-worker2|False|172.20.0.2"
   run "$DEPLOY"
   assert_success
   assert_output --partial "WARNING: could not pull docker.io/calico/node:v3.28.5; the nodes will try themselves: Error response from daemon: toomanyrequests: You have reached your pull rate limit."
-  assert_calls_in_order "kind load docker-image --name ipv6-lab quay.io/tigera/operator:v1.34.13 wbitt/network-multitool"
+  assert_calls_in_order "kind load docker-image --name ipv6-lab quay.io/tigera/operator:v1.34.13" "kind load docker-image --name ipv6-lab wbitt/network-multitool"
 }
 
 @test "images: a failing kind load only warns" {
@@ -337,16 +344,20 @@ ipv6-lab-worker2|False|172.20.0.2"
 
 # --- diagnosis ------------------------------------------------------------------------------
 
-@test "diagnosis: calico-node's readiness message and last log lines, the rendered CNI IPAM, and kind's logs under .lab/logs" {
+@test "diagnosis: a not-Ready pod's containers, Warning events and previous log, the rendered CNI IPAM, and kind's logs under .lab/logs" {
   export STUB_TIGERASTATUS=unavailable
   run "$DEPLOY"
   assert_failure
-  assert_output --partial "calico-node-7hx2m on ipv6-lab-control-plane: Ready=False restarts=3 (CrashLoopBackOff)"
-  refute_output --partial "calico-node-q8v4d on"
-  assert_output --partial 'Readiness probe failed: calico/node is not ready: felix is not ready: Get "http://localhost:9099/readiness"'
-  assert_output --partial "kubectl logs -n calico-system calico-node-7hx2m -c calico-node --previous"
+  assert_output --partial "Pod calico-system/calico-node-7hx2m on ipv6-lab-control-plane, not Ready:"
+  assert_output --partial "container calico-node: CrashLoopBackOff, restarts 3 (back-off 40s restarting failed container=calico-node"
+  refute_output --partial "Pod calico-system/calico-node-q8v4d"
+  assert_output --partial 'Unhealthy: Readiness probe failed: calico/node is not ready: felix is not ready: Get "http://localhost:9099/readiness"'
+  assert_output --partial "kubectl logs -n calico-system calico-node-7hx2m -c calico-node --previous --tail=15"
   assert_output --partial "Couldn't autodetect an IPv6 address. If auto-detecting, choose a different autodetection method."
   assert_output --partial "startup/utils.go 48: Terminating"
+  # Containers that never started have no log to show.
+  assert_output --partial "container coredns: ContainerCreating (never started: no log yet)"
+  refute_call "kubectl logs -n kube-system coredns"
   assert_output --partial "assign_ipv4=true assign_ipv6=true"
   refute_output --partial "kube-proxy errors"
   assert_calls_in_order "kubectl logs -n calico-system calico-node-7hx2m -c calico-node --previous --tail=15"
@@ -356,6 +367,65 @@ ipv6-lab-worker2|False|172.20.0.2"
   assert [ -d "$dir/ipv6-lab-control-plane" ]
   [[ "$dir" == "$PROJECT/.lab/logs/"* ]]
   assert_calls_in_order "kind export logs $dir --name ipv6-lab"
+}
+
+@test "diagnosis: every TigeraStatus condition message, the pod's Warning events and previous log, only the operator's warnings and errors" {
+  # The real run: kube-controllers not Ready, TigeraStatus calico Progressing with the reason in its message.
+  scenario kube-controllers-not-ready
+  export STUB_TIGERASTATUS=unavailable
+  run "$DEPLOY"
+  assert_failure
+  assert_output --partial "  calico  Progressing=True  Degraded=False  Available=False"
+  assert_output --partial '    Progressing: Deployment "calico-system/calico-kube-controllers" is not available (awaiting 1 replicas)'
+  assert_output --partial "Pod calico-system/calico-kube-controllers-b6476f9f5-r62rn on ipv6-lab-worker, not Ready:"
+  assert_output --partial "container calico-kube-controllers: running, not Ready, restarts 1"
+  assert_output --partial "Unhealthy: Readiness probe failed: Failed to read status file /status/status.json: unexpected end of JSON input"
+  assert_output --partial "last 15 log lines of the previous container (kubectl logs -n calico-system calico-kube-controllers-b6476f9f5-r62rn -c calico-kube-controllers --previous --tail=15):"
+  assert_output --partial "Failed to write readiness file: open /status/status.json: permission denied"
+  # The operator's log: only warnings and errors; its 20 "Reconciling" info lines are not the cause.
+  refute_output --partial "Reconciling Installation.operator.tigera.io"
+  assert_output --partial "(no warnings or errors in its last 500 lines)"
+  refute_output --partial "calico-node pods not Ready"
+}
+
+@test "diagnosis: the operator's errors are kept, its info lines dropped" {
+  export STUB_TIGERASTATUS=unavailable
+  run "$DEPLOY"
+  assert_failure
+  assert_output --partial "tigera-operator warnings and errors, last 10 (kubectl logs -n tigera-operator deployment/tigera-operator --tail=500):"
+  assert_output --partial '"msg":"Error creating IP pool"'
+  refute_output --partial '"msg":"Reconciling Installation.operator.tigera.io"'
+}
+
+# empty_sections: the diagnosis's section headers (a line ending in ':' at most two
+# spaces in) with nothing deeper under them, read from stdin.
+empty_sections() {
+  awk '
+    /^--- diagnosis/ { on = 1; next }
+    !on { next }
+    /^Fix the cause/ || /^Time per step/ { exit }
+    { match($0, /^ */); depth = RLENGTH }
+    pending != "" && depth <= hdepth { print pending }
+    pending != "" { pending = "" }
+    /:$/ && depth <= 2 { pending = $0; hdepth = depth }
+    END { if (pending != "") print pending }'
+}
+
+@test "diagnosis: no section is printed empty" {
+  # The real run printed one: the check finds it.
+  need_shared kind/deploy-diagnosis-kube-controllers-not-ready.txt
+  run empty_sections <"$SHARED/kind/deploy-diagnosis-kube-controllers-not-ready.txt"
+  assert_output "calico-node pods not Ready (kubectl get pods -n calico-system -l k8s-app=calico-node):"
+  local scen
+  for scen in - kube-controllers-not-ready calico-node-image-pull; do
+    rm -rf "$STUB_STATE/cluster" && cp -R "$FIXTURES/cluster" "$STUB_STATE/cluster"
+    [[ "$scen" == - ]] || scenario "$scen"
+    STUB_TIGERASTATUS=unavailable run "$DEPLOY"
+    assert_failure
+    assert_output --partial -- "--- diagnosis"
+    run empty_sections <<<"$output"
+    assert_output ""
+  done
 }
 
 @test "diagnosis: a CNI config without IPv6 IPAM is pointed out" {
@@ -379,11 +449,11 @@ ipv6-lab-worker2|False|172.20.0.2"
 }
 
 @test "diagnosis: before Calico exists it says so instead of failing" {
-  rm "$STUB_STATE/cluster/calico-node-pods.txt" "$STUB_STATE/cluster/cni-config.txt"
+  rm "$STUB_STATE/cluster/pod-containers.txt" "$STUB_STATE/cluster/cni-config.txt"
   export STUB_TIGERASTATUS=absent LAB_CALICO_TIMEOUT=1
   run "$DEPLOY"
   assert_failure
-  assert_output --partial "calico-node pods not Ready"
+  assert_output --partial "(none yet: the tigera-operator has not reported any)"
   assert_output --partial 'configmaps "cni-config" not found'
   assert_output --partial "logs of every node: $PROJECT/.lab/logs/"
 }
@@ -393,11 +463,62 @@ ipv6-lab-worker2|False|172.20.0.2"
 @test "fixtures: the diagnosis fixtures are Calico v3.28.5's real outputs for this lab" {
   need_shared dataplane/cni-config.json
   cmp "$FIXTURES/cluster/cni-config.txt" "$SHARED/dataplane/cni-config.json"
-  cmp "$FIXTURES/cluster/calico-node-log.txt" "$SHARED/dataplane/n3-startup-fresh-no-v6.log"
+  cmp "$FIXTURES/cluster/logs/calico-system_calico-node-7hx2m_calico-node_previous.txt" "$SHARED/dataplane/n3-startup-fresh-no-v6.log"
   # The stubs' node addresses and kind network are those of the real run's kind-like nodes.
   grep -F "172.18.0.2 / fc00:f853:ccd:e793::2" "$SHARED/dataplane/README.md"
   grep -F "172.18.0.3 / fc00:f853:ccd:e793::3" "$SHARED/dataplane/README.md"
   grep -F "172.18.0.2 fc00:f853:ccd:e793::2" "$FIXTURES/cluster/nodes.txt"
   grep -F "IP6=autodetect" "$SHARED/dataplane/calico-node-env.txt"
   grep -F "IP6_AUTODETECTION_METHOD=kubernetes-internal-ip" "$SHARED/dataplane/calico-node-env.txt"
+}
+
+@test "fixtures: the TigeraStatus fixture is the real cluster's, and the scenarios' verbatim lines are the real run's" {
+  need_shared kind/tigerastatus.yaml
+  # Q_TIGERASTATUS's rendering of the real `kubectl get tigerastatus -o yaml`.
+  run node -e '
+    const l = require("yaml").parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    for (const i of l.items) { console.log(`ts|${i.metadata.name}`); for (const c of i.status.conditions) console.log(`cond|${c.type}|${c.status}|${c.message}`); }' \
+    "$SHARED/kind/tigerastatus.yaml"
+  assert_success
+  assert_equal "$output" "$(cat "$FIXTURES/cluster/tigerastatus-conditions-available.txt")"
+  local kind=$SHARED/kind scen=$FIXTURES/scenarios
+  # The operator log and the not-Ready pod line of the kube-controllers run, verbatim.
+  grep -F -f "$scen/kube-controllers-not-ready/operator-log.txt" "$kind/deploy-diagnosis-kube-controllers-not-ready.txt" >/dev/null
+  assert_equal "$(grep -c -F -f "$scen/kube-controllers-not-ready/operator-log.txt" "$kind/deploy-diagnosis-kube-controllers-not-ready.txt")" 20
+  grep -F "$(tr -s ' ' <"$scen/kube-controllers-not-ready/pods-all.txt" | cut -d' ' -f2-5)" <(tr -s ' ' <"$kind/deploy-diagnosis-kube-controllers-not-ready.txt")
+  # The drill: the pod in ImagePullBackOff, and TigeraStatus calico's Degraded message.
+  grep -E "calico-node-k4b7k +0/1 +ImagePullBackOff +0 +86s +172.18.0.2 +ipv6-lab-worker2" "$kind/drill-calico-node-image-removed.txt"
+  grep -F "Degraded=True $(sed -n 's/^cond|Degraded|True|//p' "$scen/calico-node-image-pull/tigerastatus-conditions-unavailable.txt")" "$kind/drill-calico-node-image-removed.txt"
+  # The CRD wait: the race and NotFound lines, verbatim.
+  grep -F -x "    $(cat "$scen/crd-wait-notfound/seq/crd-wait/2.err")" "$kind/deploy-crd-wait-misreported-as-timeout.txt"
+  grep -F "$(sed -n 1p "$scen/crd-wait-notfound/seq/crd-wait/1.err")" "$kind/deploy-crd-wait-misreported-as-timeout.txt"
+  diff <(sed 's/^/    /' "$scen/crd-wait-race/seq/crd-wait/2.out") <(grep -F "condition met" "$kind/deploy-clean.txt" | grep customresourcedefinition)
+}
+
+# The kubectl stub replays what the pod watch's and the diagnosis's jsonpath
+# templates make of real API objects; a real kubectl renders them here
+# (kubectl label --local, no cluster): the TigeraStatus list of the real run,
+# and pods and an event shaped as Kubernetes v1.28's API (fixtures/json).
+@test "fixtures: a real kubectl renders the wait and diagnosis templates into the replayed texts" {
+  local real
+  real=$(PATH=/usr/local/bin:/usr/bin:/bin command -v kubectl) || skip_or_fail_in_ci "no real kubectl to render jsonpath with"
+  need_shared kind/tigerastatus.yaml
+  # shellcheck source=scripts/lib/wait.sh
+  source "$REPO_ROOT/scripts/lib/wait.sh"
+  # shellcheck source=scripts/lib/diagnose.sh
+  source "$REPO_ROOT/scripts/lib/diagnose.sh"
+  local fx=$FIXTURES scen=$FIXTURES/scenarios
+  render() { "$real" label --local -f "$1" lab-test=render -o jsonpath="$2"; }
+  assert_equal "$(render "$SHARED/kind/tigerastatus.yaml" "$Q_TIGERASTATUS_ITEM")" "$(cat "$fx/cluster/tigerastatus-conditions-available.txt")"
+  # The two not-Ready pods of the scenarios, as their pod-containers.txt list them.
+  local want
+  want=$(awk -F'|' '$1 == "pod" { keep = ($3 == "calico-node-k4b7k") } keep' "$scen/calico-node-image-pull/pod-containers.txt"
+    cat "$scen/kube-controllers-not-ready/pod-containers.txt")
+  assert_equal "$(render "$fx/json/pods-not-ready.json" "$Q_POD_CONTAINERS_ITEM")" "$want"
+  assert_equal "$(render "$fx/json/events-unhealthy.json" "$Q_UNHEALTHY_ITEM")" "$(cat "$scen/kube-controllers-not-ready/events-unhealthy.txt")"
+  assert_equal "$(render "$fx/json/events-unhealthy.json" "$Q_EVENT_ITEM")" "$(head -n 1 "$scen/kube-controllers-not-ready/events/calico-system_calico-kube-controllers-b6476f9f5-r62rn.txt")"
+  # What deploy sends to kubectl get: the same, in {range .items[*]}...{end}.
+  assert_equal "$Q_POD_CONTAINERS" "{range .items[*]}${Q_POD_CONTAINERS_ITEM}{end}"
+  assert_equal "$Q_TIGERASTATUS" "{range .items[*]}${Q_TIGERASTATUS_ITEM}{end}"
+  assert_equal "$Q_UNHEALTHY" "{range .items[*]}${Q_UNHEALTHY_ITEM}{end}"
 }

@@ -9,6 +9,7 @@
 
 [[ -n "${_LAB_IMAGES_SH:-}" ]] && return 0
 _LAB_IMAGES_SH=1
+PRELOADED=()
 
 LAB_PRELOAD_IMAGES=${LAB_PRELOAD_IMAGES:-true}
 LAB_IMAGE_LIST=${LAB_IMAGE_LIST:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/calico-images.txt}
@@ -41,26 +42,47 @@ pull_image() {
   fi
 }
 
-preload_images() {
-  local image loaded=() out
+# preload_enabled: LAB_PRELOAD_IMAGES is on (says so when it is off).
+preload_enabled() {
   case "$LAB_PRELOAD_IMAGES" in
     false | 0 | no)
       info "  image preloading off (LAB_PRELOAD_IMAGES=${LAB_PRELOAD_IMAGES}): each node pulls its images itself"
-      return 0
+      return 1
       ;;
     true | 1 | yes) ;;
     *) die "LAB_PRELOAD_IMAGES=${LAB_PRELOAD_IMAGES} is not one of true, false" ;;
   esac
+}
+
+# preload_pull: every lab image on the host; PRELOADED: those it has now.
+preload_pull() {
+  local image
+  PRELOADED=()
   info "  preloading images (pulled once on the host, then kind load; LAB_PRELOAD_IMAGES=false turns it off)"
   while IFS= read -r image; do
-    pull_image "$image" && loaded+=("$image")
+    pull_image "$image" && PRELOADED+=("$image")
   done < <(lab_images)
-  ((${#loaded[@]} > 0)) || return 0
-  info "  kind load docker-image --name ${LAB_CLUSTER_NAME} (${#loaded[@]} images)"
-  if ! out=$(kind load docker-image --name "$LAB_CLUSTER_NAME" "${loaded[@]}" 2>&1); then
+}
+
+# preload_load IMAGE...: kind load them into every node; a failure only warns
+# (the nodes can pull the images themselves). kind skips the nodes that have an image.
+preload_load() {
+  local out
+  if (($# == 1)); then
+    info "  kind load docker-image --name ${LAB_CLUSTER_NAME} $1"
+  else
+    info "  kind load docker-image --name ${LAB_CLUSTER_NAME} ($# images)"
+  fi
+  if ! out=$(kind load docker-image --name "$LAB_CLUSTER_NAME" "$@" 2>&1); then
     printf '%s\n' "$out" | tail -n 5 | sed 's/^/    /' >&2
     warn "kind load docker-image failed (output above); the nodes will pull the images themselves"
-    return 0
   fi
-  info "  ${#loaded[@]} images in every node"
+  return 0
+}
+
+# preload_images: pull, then load, every lab image.
+preload_images() {
+  preload_enabled || return 0
+  preload_pull
+  ((${#PRELOADED[@]} == 0)) || preload_load "${PRELOADED[@]}"
 }

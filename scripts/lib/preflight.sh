@@ -45,6 +45,17 @@ lab_ranges() {
   done
 }
 
+# lab_config_key WHAT CIDR: the lab.config.yaml key that sets a lab_ranges range
+# (the pools are also kind's podSubnet; serviceSubnets its serviceSubnet).
+lab_config_key() {
+  local family=ipv4
+  is_ipv6 "$2" && family=ipv6
+  case "$1" in
+    serviceSubnet*) echo "serviceSubnets.${family}" ;;
+    *) echo "pools.${family}.cidr" ;;
+  esac
+}
+
 # cidrs_overlap A B: true when the two CIDRs (same family) share an address.
 cidrs_overlap() {
   ip_in_cidr "${1%/*}" "$2" || ip_in_cidr "${2%/*}" "$1"
@@ -143,8 +154,8 @@ network_subnets() {
 # pools or Service ranges: a pod address that is also a node-network address
 # routes to the wrong place. Runs before kind (existing network) and after it.
 check_network_overlap() {
-  local net=${KIND_EXPERIMENTAL_DOCKER_NETWORK:-kind} subnet what cidr found=0
-  local -a subnets=()
+  local net=${KIND_EXPERIMENTAL_DOCKER_NETWORK:-kind} subnet what cidr found=0 key
+  local -a subnets=() keys=() hit=()
   mapfile -t subnets < <(network_subnets "$net")
   ((${#subnets[@]} > 0)) || return 0
   [[ "${subnets[*]}" != "${_LAB_OVERLAP_CHECKED:-}" ]] || return 0
@@ -154,12 +165,15 @@ check_network_overlap() {
       if cidrs_overlap "$subnet" "$cidr"; then
         err "the Docker network '${net}' subnet ${subnet} overlaps the lab's ${what} ${cidr}"
         found=$((found + 1))
+        key=$(lab_config_key "$what" "$cidr")
+        [[ " ${keys[*]} " == *" ${key} "* ]] || keys+=("$key")
+        [[ " ${hit[*]} " == *" ${subnet} "* ]] || hit+=("$subnet")
       fi
     done
   done < <(lab_ranges)
   if ((found > 0)); then
     die "${found} overlap(s) between the Docker network '${net}' and the lab's address ranges (above)" \
-      "give the lab other ranges in lab.config.yaml (podSubnet/serviceSubnet and the IPPools) and run ./deploy.sh again, or remove the network (docker network rm ${net}, when no cluster uses it) and set Docker's default-address-pools in /etc/docker/daemon.json to ranges outside them"
+      "in lab.config.yaml, move $(printf '%s, ' "${keys[@]}" | sed 's/, $//') out of ${hit[*]} (the Docker network '${net}'), then run ./deploy.sh again (it synthesizes the change); or remove the network (docker network rm ${net}, when no cluster uses it) and set Docker's default-address-pools in /etc/docker/daemon.json to ranges outside the lab's"
   fi
   info "  docker network ${net}: ${subnets[*]} (no overlap with the lab's pools and Service ranges)"
 }

@@ -71,6 +71,7 @@ lab_setup() {
   local v
   for v in $(compgen -v LAB_) KUBECONFIG KIND_EXPERIMENTAL_DOCKER_NETWORK; do unset "$v"; done
   for v in $(compgen -v STUB_); do unset "$v"; done
+  unset CDK8S_CHECK_UPGRADE # CI exports it; the scripts must set it themselves
 
   export STUB_STATE=$BATS_TEST_TMPDIR/state
   export STUB_LOG=$STUB_STATE/calls.log
@@ -103,8 +104,8 @@ lab_setup() {
   export PATH=$STUB_BIN:$SYSBIN
 
   # Tiny bounds: a hung wait would show up as a slow test, not a stuck one.
-  export LAB_POLL_INTERVAL=0.05 LAB_VERIFY_RETRY_DELAY=0
-  export LAB_CRD_TIMEOUT=2 LAB_OPERATOR_TIMEOUT=2 LAB_CALICO_TIMEOUT=2 LAB_WORKLOAD_TIMEOUT=2
+  export LAB_POLL_INTERVAL=0.05 LAB_VERIFY_RETRY_DELAY=0 LAB_RETRY_INTERVAL=0.05
+  export LAB_CRD_TIMEOUT=2 LAB_CALICO_TIMEOUT=2 LAB_WORKLOAD_TIMEOUT=2
 }
 
 # remove_stub NAME: as if NAME were not installed.
@@ -120,6 +121,9 @@ lab_setup_deployed() {
   cluster_exists_already
   echo "apiVersion: v1" >"$PROJECT/ipv6-lab.kubeconfig"
 }
+
+# scenario NAME: lay fixtures/scenarios/NAME over the stub cluster (see its README.md).
+scenario() { cp -R "$FIXTURES/scenarios/$1/." "$STUB_STATE/cluster/"; }
 
 # fixture NAME CONTENT: replace one replayed kubectl output.
 fixture() { printf '%s\n' "$2" >"$STUB_STATE/cluster/$1"; }
