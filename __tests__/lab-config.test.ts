@@ -28,6 +28,8 @@ describe('lab configuration', () => {
       },
       serviceSubnets: { ipv4: '10.96.0.0/16', ipv6: 'fd00:10:96::/112' },
       multitool: { port: 8080, servicePort: 80 },
+      policy: 'off',
+      externalHost: { ipv4: '172.18.255.250', ipv6: 'fc00:f853:ccd:e793:ffff::fa' },
     });
   });
 
@@ -37,6 +39,17 @@ describe('lab configuration', () => {
     expect(config.pools.ipv6).toEqual({ ...DEFAULT_LAB_CONFIG.pools.ipv6, cidr: 'fd00:20::/56', blockSize: 120 });
     expect(config.pools.ipv4).toEqual(DEFAULT_LAB_CONFIG.pools.ipv4);
     expect(config.multitool).toEqual({ ...DEFAULT_LAB_CONFIG.multitool, port: 9000 });
+  });
+
+  test('policy on, with the external host elsewhere on kind\'s network', () => {
+    const config = resolveLabConfig({ policy: 'on', externalHost: { ipv6: 'FC00:F853:CCD:E793::1:FA' } });
+    expect(config.policy).toBe('on');
+    expect(config.externalHost).toEqual({ ipv4: DEFAULT_LAB_CONFIG.externalHost.ipv4, ipv6: 'FC00:F853:CCD:E793::1:FA' });
+  });
+
+  test('policy: on and off are read as strings (YAML 1.2), not booleans', () => {
+    expect(resolveLabConfig(parseLabConfigYaml('policy: on\n', 'x')).policy).toBe('on');
+    expect(resolveLabConfig(parseLabConfigYaml('policy: off\n', 'x')).policy).toBe('off');
   });
 
   test('image references: a tag, a registry with a port, a tag pinned by digest', () => {
@@ -96,7 +109,7 @@ describe('lab configuration', () => {
     ['an encapsulation mode is misspelled', { pools: { ipv6: { vxlanMode: 'always' } } },
       ['pools.ipv6.vxlanMode: got "always"; allowed: "Never", "Always", "CrossSubnet"']],
     ['a top-level key is unknown', { clustername: 'x' },
-      ['clustername: unknown key; allowed keys here: clusterName, workers, kindNodeImage, pools, serviceSubnets, multitool']],
+      ['clustername: unknown key; allowed keys here: clusterName, workers, kindNodeImage, pools, serviceSubnets, multitool, policy, externalHost']],
     ['a nested key is misspelled', { pools: { ipv4: { natOutgoin: true } } },
       ['pools.ipv4.natOutgoin: unknown key; allowed keys here: cidr, blockSize, vxlanMode, ipipMode, natOutgoing']],
     ['natOutgoing is a string', { pools: { ipv4: { natOutgoing: 'yes' } } },
@@ -116,6 +129,26 @@ describe('lab configuration', () => {
       ['workers: got 0; allowed: an integer from 1 to 10']],
     ['an image reference is malformed', { multitool: { image: 'Wbitt/Network Multitool' } },
       ['multitool.image: got "Wbitt/Network Multitool"; allowed: an image reference such as "registry/name:tag" or "name@sha256:<64 hex>"']],
+    ['policy is neither off nor on', { policy: 'yes' },
+      ['policy: got "yes"; allowed: "off", "on"']],
+    // YAML 1.1 tools write booleans for on/off; the lab parses YAML 1.2, where they are strings.
+    ['policy is a boolean', { policy: true },
+      ['policy: got true; allowed: "off", "on"']],
+    ['the external host IPv4 address is a CIDR', { externalHost: { ipv4: '172.18.255.250/32' } },
+      ['externalHost.ipv4: got "172.18.255.250/32", which is not a single address; allowed: an IPv4 address such as 172.18.255.250 (no prefix length)']],
+    ['the external host IPv6 address is malformed', { externalHost: { ipv6: 'fc00:f853:ccd:e793::ffff::fa' } },
+      ['externalHost.ipv6: got "fc00:f853:ccd:e793::ffff::fa", which is not a valid IP address; allowed: an IPv6 address such as fc00:f853:ccd:e793:ffff::fa']],
+    ['the external host addresses are swapped', { externalHost: { ipv4: 'fc00:f853:ccd:e793:ffff::fa', ipv6: '172.18.255.250' } },
+      ['externalHost.ipv4: got "fc00:f853:ccd:e793:ffff::fa", an IPv6 address in the ipv4 slot; allowed: an IPv4 address such as 172.18.255.250',
+        'externalHost.ipv6: got "172.18.255.250", an IPv4 address in the ipv6 slot; allowed: an IPv6 address such as fc00:f853:ccd:e793:ffff::fa']],
+    ['the external host IPv6 address is link-local', { externalHost: { ipv6: 'fe80::fa' } },
+      ['externalHost.ipv6: got "fe80::fa", a linkLocal address no host can use; allowed: an IPv6 address such as fc00:f853:ccd:e793:ffff::fa']],
+    ['the external host IPv4 address is in a pool', { externalHost: { ipv4: '192.168.7.7' } },
+      ['externalHost.ipv4: got "192.168.7.7", inside pools.ipv4.cidr ("192.168.0.0/16"): the pods would route it into the cluster, not to the external host; allowed: an address outside the pools and Service ranges, on kind\'s Docker network']],
+    ['the external host IPv6 address is in the Service range', { externalHost: { ipv6: 'fd00:10:96::fa' } },
+      ['externalHost.ipv6: got "fd00:10:96::fa", inside serviceSubnets.ipv6 ("fd00:10:96::/112"): the pods would route it into the cluster, not to the external host; allowed: an address outside the pools and Service ranges, on kind\'s Docker network']],
+    ['an external host key is misspelled', { externalHost: { ip6: 'fc00::1' } },
+      ['externalHost.ip6: unknown key; allowed keys here: ipv4, ipv6']],
     ['the document is not a mapping', ['clusterName'],
       ['(top level): got ["clusterName"]; allowed: a value of type object']],
   ])('fails if %s', (_what, input, expected) => {

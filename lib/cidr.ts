@@ -71,3 +71,52 @@ export function overlaps(a: ParsedCidr, b: ParsedCidr): boolean {
   return (a.address as ipaddr.IPv4).match(b.address as ipaddr.IPv4, b.prefix)
     || (b.address as ipaddr.IPv4).match(a.address as ipaddr.IPv4, a.prefix);
 }
+
+/** A host address parsed and checked: family and canonical form. */
+export interface ParsedAddress {
+  readonly family: IpFamily;
+  readonly address: ipaddr.IPv4 | ipaddr.IPv6;
+  /** RFC 5952 form for IPv6 (lower case, `::` compression), dotted quad for IPv4. */
+  readonly canonical: string;
+}
+
+/** ipaddr.js range names of addresses no host on kind's network can have. */
+const UNUSABLE_RANGES = ['unspecified', 'loopback', 'linkLocal', 'multicast', 'broadcast', 'ipv4Mapped'];
+
+/**
+ * Parses `value` as one host address (no prefix) of the expected family. Returns the parsed address, or
+ * the reason it is not acceptable: malformed, a CIDR, of the other family, or unusable for a host
+ * (unspecified, loopback, link-local, multicast, broadcast, IPv4-mapped).
+ */
+export function parseAddress(value: string, family: IpFamily): ParsedAddress | string {
+  const example = family === 'ipv4' ? '172.18.255.250' : 'fc00:f853:ccd:e793:ffff::fa';
+  const expected = `an ${FAMILY_NAME[family]} address such as ${example}`;
+  if (typeof value !== 'string' || value.includes('/')) {
+    return `got ${JSON.stringify(value)}, which is not a single address; allowed: ${expected} (no prefix length)`;
+  }
+  const isV6 = value.includes(':');
+  if (isV6 ? !ipaddr.IPv6.isValid(value) : !ipaddr.IPv4.isValidFourPartDecimal(value)) {
+    return `got ${JSON.stringify(value)}, which is not a valid IP address; allowed: ${expected}`;
+  }
+  const address = ipaddr.parse(value);
+  const actual: IpFamily = address.kind() === 'ipv4' ? 'ipv4' : 'ipv6';
+  if (actual !== family) {
+    return `got ${JSON.stringify(value)}, an ${FAMILY_NAME[actual]} address in the ${family} slot; allowed: ${expected}`;
+  }
+  const range = address.range();
+  if (UNUSABLE_RANGES.includes(range)) {
+    return `got ${JSON.stringify(value)}, a ${range} address no host can use; allowed: ${expected}`;
+  }
+  return { family, address, canonical: address.toString() };
+}
+
+/** Whether `cidr` contains `address` (never across families). */
+export function containsAddress(cidr: ParsedCidr, address: ParsedAddress): boolean {
+  if (cidr.family !== address.family) return false;
+  return (address.address as ipaddr.IPv4).match(cidr.address as ipaddr.IPv4, cidr.prefix);
+}
+
+/** The one-address CIDR of `address`: /32 for IPv4, /128 for IPv6, as a NetworkPolicy ipBlock names one host. */
+export function hostCidr(address: ParsedAddress): string {
+  return `${address.canonical}/${address.family === 'ipv4' ? 32 : 128}`;
+}

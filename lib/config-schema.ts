@@ -9,8 +9,8 @@
 import type { ObjectOptions, Static, TObject, TProperties } from '@sinclair/typebox';
 import { BLOCK_SIZE_RANGE, ENCAPSULATION_MODES, EncapsulationMode, FAMILY_NAME, IpFamily } from './cidr';
 import {
-  DEFAULT_APP_PORT, DEFAULT_CLUSTER_NAME, DEFAULT_POOLS, DEFAULT_SERVICE_PORT, DEFAULT_SERVICE_SUBNETS,
-  DEFAULT_WORKERS, KIND_NODE_IMAGE, WORKERS_RANGE,
+  DEFAULT_APP_PORT, DEFAULT_CLUSTER_NAME, DEFAULT_EXTERNAL_HOST, DEFAULT_POLICY, DEFAULT_POOLS, DEFAULT_SERVICE_PORT,
+  DEFAULT_SERVICE_SUBNETS, DEFAULT_WORKERS, KIND_NODE_IMAGE, POLICY_MODES, PolicyMode, WORKERS_RANGE,
 } from './defaults';
 import { MULTITOOL_DEFAULT_IMAGE } from './multitool';
 import { DNS1123_LABEL } from './validate';
@@ -99,6 +99,21 @@ function buildSchema() {
       port: port('Port nginx listens on in the pods, on IPv4 and IPv6 (the Services\' targetPort).', DEFAULT_APP_PORT),
       servicePort: port('Port of the dual-stack and the IPv6-only Service.', DEFAULT_SERVICE_PORT),
     }, { description: 'The test workload: a DaemonSet whose nginx answers on both families, and its two Services.' }),
+    policy: Type.Unsafe<PolicyMode>({
+      enum: [...POLICY_MODES],
+      description: 'The network-policy lesson: "on" adds, in policy/ of the output, a default deny of both directions for the lab\'s namespace, allows for DNS, for the lab\'s pods on the app port and for the external host over IPv6 only, and a Calico policy allowing ping over both families (docs/policy.md). Unquoted on and off are strings here (YAML 1.2).',
+      default: DEFAULT_POLICY,
+    }),
+    externalHost: object({
+      ipv4: Type.String({
+        description: "The external host's IPv4 address on kind's Docker network: a host address (no prefix), outside the pools and Service ranges. The default sits at the top of kind's 172.18.0.0/16, above the addresses Docker hands out.",
+        default: DEFAULT_EXTERNAL_HOST.ipv4,
+      }),
+      ipv6: Type.String({
+        description: "The external host's IPv6 address on kind's Docker network (fc00:f853:ccd:e793::/64 by default): the one address the policy lesson lets connect to the pods.",
+        default: DEFAULT_EXTERNAL_HOST.ipv6,
+      }),
+    }, { description: 'The <clusterName>-external container deploy.sh runs on kind\'s Docker network: a host outside the cluster the pods reach (egress, NAT) and, with policy on, that reaches the pods.' }),
   }, {
     title: 'calico-ipv6-lab configuration (lab.config.yaml)',
     description: 'Every key is optional; a missing key takes the lab\'s default.',
@@ -139,5 +154,7 @@ export const DEFAULT_LAB_CONFIG: LabConfig = {
     port: DEFAULT_APP_PORT,
     servicePort: DEFAULT_SERVICE_PORT,
   },
+  policy: DEFAULT_POLICY,
+  externalHost: { ...DEFAULT_EXTERNAL_HOST },
 };
 

@@ -45,6 +45,9 @@ export interface DualStackServiceProps {
  */
 export class DualStackService extends Construct {
   public readonly service: KubeService;
+  public readonly name: string;
+  public readonly port: number;
+  public readonly targetPort: number;
   public readonly ipFamilyPolicy: IpFamilyPolicy;
   public readonly ipFamilies: readonly ServiceIpFamily[];
 
@@ -76,6 +79,9 @@ export class DualStackService extends Construct {
       throw new Error('invalid selector {}: a service without a selector sends traffic nowhere');
     }
 
+    this.name = props.name;
+    this.port = port;
+    this.targetPort = targetPort;
     this.ipFamilyPolicy = policy;
     this.ipFamilies = families;
     this.service = new KubeService(this, 'Resource', {

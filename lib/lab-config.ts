@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { BLOCK_SIZE_RANGE, IP_FAMILIES, ParsedCidr, WIDEST_SERVICE_PREFIX, overlaps, parseCidr } from './cidr';
+import { BLOCK_SIZE_RANGE, IP_FAMILIES, ParsedCidr, WIDEST_SERVICE_PREFIX, containsAddress, overlaps, parseAddress, parseCidr } from './cidr';
 import { ALLOWED_KEYWORD, DEFAULT_LAB_CONFIG, LabConfig, LabConfigInput, labConfigSchema } from './config-schema';
 
 /** One problem in a configuration: where, what was received, what is allowed. */
@@ -95,6 +95,8 @@ export function withDefaults(input: LabConfigInput): LabConfig {
     },
     serviceSubnets: { ...d.serviceSubnets, ...input.serviceSubnets },
     multitool: { ...d.multitool, ...input.multitool },
+    policy: input.policy ?? d.policy,
+    externalHost: { ...d.externalHost, ...input.externalHost },
   };
 }
 
@@ -149,6 +151,32 @@ export function checkSemantics(config: LabConfig): ConfigProblem[] {
     }
   }
 
+  problems.push(...checkExternalHost(config, ranges));
+  return problems;
+}
+
+/**
+ * The external host's addresses: one host address of the right family each, outside every pool and
+ * Service range (a packet to it would otherwise be routed into the cluster, not to the host).
+ */
+function checkExternalHost(config: LabConfig, ranges: ReadonlyArray<{ path: string; cidr: ParsedCidr }>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const family of IP_FAMILIES) {
+    const at = `externalHost.${family}`;
+    const address = parseAddress(config.externalHost[family], family);
+    if (typeof address === 'string') {
+      problems.push({ path: at, message: address });
+      continue;
+    }
+    for (const range of ranges) {
+      if (containsAddress(range.cidr, address)) {
+        problems.push({
+          path: at,
+          message: `got ${show(config.externalHost[family])}, inside ${range.path} (${show(valueAtPath(config, range.path))}): the pods would route it into the cluster, not to the external host; allowed: an address outside the pools and Service ranges, on kind's Docker network`,
+        });
+      }
+    }
+  }
   return problems;
 }
 
