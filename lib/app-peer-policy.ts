@@ -42,13 +42,14 @@ export class AppPeerPolicy extends Construct {
 
   constructor(scope: Construct, id: string, props: AppPeerPolicyProps) {
     super(scope, id);
+    // Labels first: the default name is made from them.
+    checkLabels('app peer policy podLabels', props.podLabels);
     this.podLabels = { ...props.podLabels };
     this.name = props.name ?? (props.podLabels.app ? `allow-${props.podLabels.app}` : 'allow-peers');
     this.namespace = props.namespace ?? Chart.of(this).namespace ?? DEFAULT_NAMESPACE;
     this.port = props.port ?? DEFAULT_APP_PORT;
     checkDnsLabel('app peer policy name', this.name);
     checkDnsLabel('app peer policy namespace', this.namespace);
-    checkLabels('app peer policy podLabels', this.podLabels);
     if (Object.keys(this.podLabels).length === 0) {
       throw new Error('invalid app peer policy podLabels {}: it would open the port between every pod of the namespace; name the app\'s labels');
     }

@@ -23,6 +23,8 @@ export interface RenderedLab {
   files: Record<string, string>;
   /** every Kubernetes object of the top-level manifests, in file then document order */
   objects: K8sObject[];
+  /** the objects of policy/ (the policy lesson, `policy: on`), in file then document order */
+  policyObjects: K8sObject[];
   kind: any;
 }
 
@@ -38,8 +40,10 @@ export function renderLabFor(input: LabConfigInput = {}): RenderedLab {
   const files = Object.fromEntries(names.map(n => [n, fs.readFileSync(path.join(dir, n), 'utf8')]));
   const manifests = names.filter(n => !n.includes(path.sep) && n.endsWith('.yaml'));
   const objects = manifests.flatMap(n => parseAllDocuments(files[n]).map(d => d.toJS() as K8sObject));
+  const policyFiles = names.filter(n => path.dirname(n) === 'policy' && n.endsWith('.yaml'));
+  const policyObjects = policyFiles.flatMap(n => parseAllDocuments(files[n]).map(d => d.toJS() as K8sObject));
   const kind = parseAllDocuments(files[path.join('kind', 'cluster.yaml')])[0].toJS();
-  return { dir, files, objects, kind };
+  return { dir, files, objects, policyObjects, kind };
 }
 
 export function find(objects: K8sObject[], kind: string, name: string): K8sObject {
