@@ -9,6 +9,7 @@ import { DEFAULT_LAB_CONFIG } from './config-schema';
 import { KindClusterConfig } from './kind-cluster-config';
 import { MultitoolChart } from './multitool-chart';
 import { NetworkPolicyChart } from './network-policy-chart';
+import { PolicyMatrixRow, policyMatrix } from './policy-matrix';
 
 export interface LabProps {
   /**
@@ -67,6 +68,34 @@ export class Lab extends Construct {
       this.policy = { calico, kubernetes };
     }
   }
+}
+
+/** The kube-dns Service kubeadm creates in front of the cluster DNS pods. */
+const CLUSTER_DNS_SERVICE = 'kube-dns';
+
+/**
+ * The policy lesson's allowed/denied matrix for `lab` (see lib/policy-matrix.ts), from its constructs;
+ * empty with `policy: off`.
+ */
+export function labPolicyMatrix(lab: Lab): PolicyMatrixRow[] {
+  if (!lab.policy) return [];
+  const { kubernetes, calico } = lab.policy;
+  const services = [lab.multitool.dualStack, lab.multitool.ipv6Only];
+  return policyMatrix({
+    namespace: kubernetes.peers.namespace,
+    podLabels: kubernetes.peers.podLabels,
+    appPort: kubernetes.peers.port,
+    services: services.map(s => ({ name: s.name, port: s.port, families: [...s.ipFamilies] })),
+    externalHost: { name: `${lab.kind.clusterName}-external`, ...kubernetes.externalHost.addresses },
+    dns: { namespace: kubernetes.dns.dnsNamespace, podLabels: kubernetes.dns.dnsPodLabels, port: kubernetes.dns.port, serviceName: CLUSTER_DNS_SERVICE },
+    policies: {
+      dns: kubernetes.dns.name,
+      externalHost: kubernetes.externalHost.name,
+      peers: kubernetes.peers.name,
+      defaultDeny: kubernetes.defaultDeny.name,
+      echo: calico.echo.name,
+    },
+  });
 }
 
 /** A chart whose file goes to a subdirectory of the synth output rather than beside the others. */
