@@ -7,7 +7,7 @@
 import { App } from 'cdk8s';
 import { resolveLabConfig } from '../lib/lab-config';
 import { Lab, labPolicyMatrix } from '../lib/lab';
-import { PolicyMatrixRow, closedPort, policyMatrix } from '../lib/policy-matrix';
+import { PolicyMatrixRow, closedPort, policyMatrix, policyMatrixMarkdown } from '../lib/policy-matrix';
 import { Endpoint, Family, evaluate } from './support/policy-eval';
 import { K8sObject, find, renderLabFor } from './support/synth';
 
@@ -130,4 +130,11 @@ describe('the policy matrix', () => {
     expect(JSON.parse(JSON.stringify(rows))).toEqual(rows);
     expect(policyMatrix).toBeInstanceOf(Function);
   });
+});
+
+test('docs/policy.md shows the matrix as the data has it', () => {
+  const doc = require('fs').readFileSync(require('path').join(__dirname, '..', 'docs', 'policy.md'), 'utf8') as string;
+  const begin = '<!-- BEGIN matrix (lib/policy-matrix.ts policyMatrixMarkdown; a test keeps it equal) -->\n';
+  const shown = doc.slice(doc.indexOf(begin) + begin.length, doc.indexOf('\n<!-- END matrix -->'));
+  expect(shown).toEqual(policyMatrixMarkdown(rows));
 });

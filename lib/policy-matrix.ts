@@ -198,3 +198,21 @@ export function policyMatrix(p: PolicyMatrixProps): PolicyMatrixRow[] {
   });
   return rows;
 }
+
+/** The matrix as the Markdown table docs/policy.md shows (kept equal by a test). */
+export function policyMatrixMarkdown(rows: readonly PolicyMatrixRow[]): string {
+  const peer = (p: MatrixPeer) => p.description;
+  const what = (r: PolicyMatrixRow) => [
+    r.protocol,
+    r.port !== undefined ? String(r.port) : '',
+    r.icmpType !== undefined ? `type ${r.icmpType}` : '',
+    r.via ? `(via ${r.via.service}:${r.via.port})` : '',
+  ].filter(Boolean).join(' ');
+  const by = (r: PolicyMatrixRow) => r.decidedBy.map(d => (d.api === 'felix' ? `Felix ${d.name}` : `${d.name} (${d.direction})`)).join(', ') || 'not IP';
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  return [
+    '| id | from | to | family | protocol, port | expect | decided by | why |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows.map(r => `| \`${r.id}\` | ${cell(peer(r.from))} | ${cell(peer(r.to))} | ${r.family} | ${cell(what(r))} | **${r.expect}** | ${cell(by(r))} | ${cell(r.why)} |`),
+  ].join('\n');
+}
