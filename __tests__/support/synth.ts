@@ -18,7 +18,6 @@ export interface K8sObject {
 }
 
 export interface RenderedLab {
-  dir: string;
   /** file name (relative to dir) -> raw text */
   files: Record<string, string>;
   /** every Kubernetes object of the top-level manifests, in file then document order */
@@ -32,7 +31,7 @@ export function mkTmp(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `calico-ipv6-lab-${prefix}-`));
 }
 
-/** Renders the whole lab (as `cdk8s synth` does) into a temp dir and parses it. */
+/** Renders the whole lab (as `cdk8s synth` does) into a temp dir, reads and parses it, and removes the dir. */
 export function renderLabFor(input: LabConfigInput = {}): RenderedLab {
   const config: LabConfig = Object.keys(input).length ? resolveLabConfig(input) : DEFAULT_LAB_CONFIG;
   const dir = mkTmp('render');
@@ -43,7 +42,8 @@ export function renderLabFor(input: LabConfigInput = {}): RenderedLab {
   const policyFiles = names.filter(n => path.dirname(n) === 'policy' && n.endsWith('.yaml'));
   const policyObjects = policyFiles.flatMap(n => parseAllDocuments(files[n]).map(d => d.toJS() as K8sObject));
   const kind = parseAllDocuments(files[path.join('kind', 'cluster.yaml')])[0].toJS();
-  return { dir, files, objects, policyObjects, kind };
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { files, objects, policyObjects, kind };
 }
 
 export function find(objects: K8sObject[], kind: string, name: string): K8sObject {
