@@ -36,7 +36,7 @@ describe('CalicoBgpPeer', () => {
   });
 
   test.each<[string, Partial<CalicoBgpPeerProps>, RegExp]>([
-    ['the peer IP is a CIDR', { peerIP: '172.18.0.0/16' }, /^invalid bgp peer ip: got "172.18.0.0\/16", which is not an address/],
+    ['the peer IP is a CIDR', { peerIP: '172.18.0.0/16' }, /^invalid bgp peer ip: got "172.18.0.0\/16", which is not a single address/],
     ['the peer IP is loopback', { peerIP: '::1' }, /got "::1", a loopback address/],
     ['the peer IP is unspecified', { peerIP: '0.0.0.0' }, /got "0.0.0.0", the unspecified address/],
     ['the peer IP is link-local', { peerIP: 'fe80::1' }, /got "fe80::1", a link-local address/],

@@ -81,3 +81,49 @@ describeWhen(missing)('Calico objects against the openAPIV3Schema of the pinned 
     expect(errorsOf(installation)!.join('\n')).toMatch(/\/spec\/calicoNetwork\/bgp must be equal to one of the allowed values/);
   });
 });
+
+// The lesson's Calico policy is projectcalico.org/v3, served by the Calico API server, which does not run
+// here (no Calico cluster): it cannot go through a real API server in the e2e suite. Its spec is checked
+// against the crd.projectcalico.org/v1 NetworkPolicy CRD instead, whose spec *is* the v3 type
+// (libcalico-go/lib/apis/crd.projectcalico.org/v1/networkpolicy_types.go, v3.28.5:
+// `Spec v3.NetworkPolicySpec`), so the schema is the same one the API server's types carry.
+const policyLab = renderLabFor({ policy: 'on' });
+const calicoPolicies = policyLab.policyObjects.filter(o => o.apiVersion === 'projectcalico.org/v3');
+
+test('the policy lesson emits one projectcalico.org/v3 NetworkPolicy', () => {
+  expect(calicoPolicies.map(o => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['NetworkPolicy/default/allow-ping']);
+});
+
+describeWhen(missing)('the lesson\'s projectcalico.org/v3 NetworkPolicy against the pinned NetworkPolicy CRD schema', () => {
+  /** The v3 object as the CRD's storage form: same spec, the CRD's apiVersion. */
+  function asCrd(obj: K8sObject): K8sObject {
+    return { ...structuredClone(obj), apiVersion: 'crd.projectcalico.org/v1' };
+  }
+  function errorsOf(obj: K8sObject): string[] {
+    const v = (validators as Map<string, CrdValidator>).get('crd.projectcalico.org/v1/NetworkPolicy');
+    if (!v) throw new Error('no NetworkPolicy CRD among the pinned CRDs: is it in cdk8s.yaml?');
+    return v.validate(asCrd(obj)) ? [] : v.validate.errors!.map(e => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+  }
+
+  test('is valid (unknown fields rejected)', () => {
+    expect(errorsOf(calicoPolicies[0])).toEqual([]);
+  });
+
+  test('fails if a rule carries an unknown field', () => {
+    const policy = structuredClone(calicoPolicies[0]);
+    policy.spec.ingress[0].icmpType = 8;
+    expect(errorsOf(policy).join('\n')).toMatch(/\/spec\/ingress\/0 must NOT have additional properties .*icmpType/);
+  });
+
+  test('fails if the ICMP type is a string', () => {
+    const policy = structuredClone(calicoPolicies[0]);
+    policy.spec.egress[1].icmp.type = 'echo-request';
+    expect(errorsOf(policy).join('\n')).toMatch(/\/spec\/egress\/1\/icmp\/type must be integer/);
+  });
+
+  test('fails if a rule has no action', () => {
+    const policy = structuredClone(calicoPolicies[0]);
+    delete policy.spec.ingress[1].action;
+    expect(errorsOf(policy).join('\n')).toMatch(/\/spec\/ingress\/1 must have required property 'action'/);
+  });
+});

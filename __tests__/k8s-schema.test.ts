@@ -2,6 +2,7 @@ import { KUBERNETES_VERSION, KubeValidator, loadKubeValidator } from './support/
 import { describeWhen, find, renderLabFor } from './support/synth';
 
 const lab = renderLabFor();
+const networkPolicies = renderLabFor({ policy: 'on' }).policyObjects.filter(o => o.apiVersion === 'networking.k8s.io/v1');
 const builtIns = lab.objects.filter(o => !o.apiVersion.includes('projectcalico.org') && !o.apiVersion.includes('tigera.io'));
 
 test('the lab emits a ConfigMap, a DaemonSet and two Services', () => {
@@ -30,5 +31,18 @@ describeWhen(loaded.missing)(`built-in objects against the Kubernetes ${KUBERNET
     const ds = structuredClone(find(lab.objects, 'DaemonSet', 'multitool'));
     delete ds.spec.template.spec.containers[0].name;
     expect(validate(ds).join('\n')).toMatch(/containers\/0 must have required property 'name'/);
+  });
+
+  test('every NetworkPolicy of the policy lesson is valid', () => {
+    expect(networkPolicies).toHaveLength(4);
+    for (const obj of networkPolicies) {
+      expect({ object: `${obj.kind}/${obj.metadata.name}`, errors: validate(obj) }).toEqual({ object: `${obj.kind}/${obj.metadata.name}`, errors: [] });
+    }
+  });
+
+  test('fails if a NetworkPolicy peer carries a Calico-only field', () => {
+    const np = structuredClone(networkPolicies.find(o => o.metadata.name === 'allow-external-host')!);
+    np.spec.ingress[0].from[0].ipVersion = 6;
+    expect(validate(np).join('\n')).toMatch(/\/spec\/ingress\/0\/from\/0 must NOT have additional properties .*ipVersion/);
   });
 });

@@ -28,6 +28,8 @@ describe('lab configuration', () => {
       },
       serviceSubnets: { ipv4: '10.96.0.0/16', ipv6: 'fd00:10:96::/112' },
       multitool: { port: 8080, servicePort: 80 },
+      policy: 'off',
+      externalHost: { ipv4: '172.18.255.250', ipv6: 'fc00:f853:ccd:e793:ffff::fa' },
     });
   });
 
@@ -39,6 +41,17 @@ describe('lab configuration', () => {
     expect(config.multitool).toEqual({ ...DEFAULT_LAB_CONFIG.multitool, port: 9000 });
   });
 
+  test('policy on, with the external host elsewhere on kind\'s network', () => {
+    const config = resolveLabConfig({ policy: 'on', externalHost: { ipv6: 'FC00:F853:CCD:E793::1:FA' } });
+    expect(config.policy).toBe('on');
+    expect(config.externalHost).toEqual({ ipv4: DEFAULT_LAB_CONFIG.externalHost.ipv4, ipv6: 'FC00:F853:CCD:E793::1:FA' });
+  });
+
+  test('policy: on and off are read as strings (YAML 1.2), not booleans', () => {
+    expect(resolveLabConfig(parseLabConfigYaml('policy: on\n', 'x')).policy).toBe('on');
+    expect(resolveLabConfig(parseLabConfigYaml('policy: off\n', 'x')).policy).toBe('off');
+  });
+
   test('image references: a tag, a registry with a port, a tag pinned by digest', () => {
     const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
     for (const image of ['registry.local:5000/tools/multitool:1.0', `wbitt/network-multitool:alpine-extra@${digest}`, `wbitt/network-multitool@${digest}`]) {
@@ -46,13 +59,18 @@ describe('lab configuration', () => {
     }
   });
 
-  // README's configuration example is what users copy; it must be the defaults, image included.
-  test("README's configuration example equals the defaults", () => {
+  // README's configuration example is what users copy: every key it shows is at its default (image
+  // included), and it shows every key of the default lab; the variants' own keys live in docs/.
+  test("README's configuration example is the defaults", () => {
     const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('\n## Configuration\n'));
     const example = /```yaml\n([\s\S]*?)```/.exec(section);
     expect(example).not.toBeNull();
-    expect(parseLabConfigYaml(example![1], 'README.md')).toEqual(DEFAULT_LAB_CONFIG);
+    const shown = parseLabConfigYaml(example![1], 'README.md') as Record<string, unknown>;
+    expect(resolveLabConfig(shown, 'README.md')).toEqual(DEFAULT_LAB_CONFIG);
+    for (const key of ['clusterName', 'workers', 'kindNodeImage', 'pools', 'serviceSubnets', 'multitool'] as const) {
+      expect(shown[key]).toEqual(DEFAULT_LAB_CONFIG[key]);
+    }
   });
 
   test('routing bgp defaults the pools to no encapsulation, and keeps every other default', () => {
@@ -119,7 +137,7 @@ describe('lab configuration', () => {
     ['an encapsulation mode is misspelled', { pools: { ipv6: { vxlanMode: 'always' } } },
       ['pools.ipv6.vxlanMode: got "always"; allowed: "Never", "Always", "CrossSubnet"']],
     ['a top-level key is unknown', { clustername: 'x' },
-      ['clustername: unknown key; allowed keys here: clusterName, workers, kindNodeImage, pools, serviceSubnets, multitool, routing, bgp, router']],
+      ['clustername: unknown key; allowed keys here: clusterName, workers, kindNodeImage, pools, serviceSubnets, multitool, routing, bgp, router, policy, externalHost']],
     ['a nested key is misspelled', { pools: { ipv4: { natOutgoin: true } } },
       ['pools.ipv4.natOutgoin: unknown key; allowed keys here: cidr, blockSize, vxlanMode, ipipMode, natOutgoing']],
     ['natOutgoing is a string', { pools: { ipv4: { natOutgoing: 'yes' } } },
@@ -139,6 +157,26 @@ describe('lab configuration', () => {
       ['workers: got 0; allowed: an integer from 1 to 10']],
     ['an image reference is malformed', { multitool: { image: 'Wbitt/Network Multitool' } },
       ['multitool.image: got "Wbitt/Network Multitool"; allowed: an image reference such as "registry/name:tag" or "name@sha256:<64 hex>"']],
+    ['policy is neither off nor on', { policy: 'yes' },
+      ['policy: got "yes"; allowed: "off", "on"']],
+    // YAML 1.1 tools write booleans for on/off; the lab parses YAML 1.2, where they are strings.
+    ['policy is a boolean', { policy: true },
+      ['policy: got true; allowed: "off", "on"']],
+    ['the external host IPv4 address is a CIDR', { externalHost: { ipv4: '172.18.255.250/32' } },
+      ['externalHost.ipv4: got "172.18.255.250/32", which is not a single address; allowed: an IPv4 address such as 172.18.255.250 (no prefix length)']],
+    ['the external host IPv6 address is malformed', { externalHost: { ipv6: 'fc00:f853:ccd:e793::ffff::fa' } },
+      ['externalHost.ipv6: got "fc00:f853:ccd:e793::ffff::fa", which is not an address; allowed: an IPv6 address such as fc00:f853:ccd:e793:ffff::fa']],
+    ['the external host addresses are swapped', { externalHost: { ipv4: 'fc00:f853:ccd:e793:ffff::fa', ipv6: '172.18.255.250' } },
+      ['externalHost.ipv4: got "fc00:f853:ccd:e793:ffff::fa", an IPv6 address in the ipv4 slot; allowed: an IPv4 address such as 172.18.255.250',
+        'externalHost.ipv6: got "172.18.255.250", an IPv4 address in the ipv6 slot; allowed: an IPv6 address such as fc00:f853:ccd:e793:ffff::fa']],
+    ['the external host IPv6 address is link-local', { externalHost: { ipv6: 'fe80::fa' } },
+      ['externalHost.ipv6: got "fe80::fa", a link-local address; allowed: an IPv6 address such as fc00:f853:ccd:e793:ffff::fa']],
+    ['the external host IPv4 address is in a pool', { externalHost: { ipv4: '192.168.7.7' } },
+      ['externalHost.ipv4: got "192.168.7.7", inside pools.ipv4.cidr ("192.168.0.0/16"): the pods would route it into the cluster, not to the external host; allowed: an address outside the pools and Service ranges, on kind\'s Docker network']],
+    ['the external host IPv6 address is in the Service range', { externalHost: { ipv6: 'fd00:10:96::fa' } },
+      ['externalHost.ipv6: got "fd00:10:96::fa", inside serviceSubnets.ipv6 ("fd00:10:96::/112"): the pods would route it into the cluster, not to the external host; allowed: an address outside the pools and Service ranges, on kind\'s Docker network']],
+    ['an external host key is misspelled', { externalHost: { ip6: 'fc00::1' } },
+      ['externalHost.ip6: unknown key; allowed keys here: ipv4, ipv6']],
     ['the document is not a mapping', ['clusterName'],
       ['(top level): got ["clusterName"]; allowed: a value of type object']],
     // routing: bgp (docs/bgp.md)
@@ -179,7 +217,7 @@ describe('lab configuration', () => {
     ['the router\'s IPv4 slot holds an IPv6 address', { routing: 'bgp', router: { peerIPs: { ipv4: 'fc00:f853:ccd:e793::fffe' } } },
       ['router.peerIPs.ipv4: got "fc00:f853:ccd:e793::fffe", an IPv6 address in the ipv4 slot; allowed: an IPv4 address such as 172.18.255.254']],
     ['the router\'s address is a CIDR', { routing: 'bgp', router: { peerIPs: { ipv4: '172.18.255.254/16' } } },
-      ['router.peerIPs.ipv4: got "172.18.255.254/16", which is not an address; allowed: an IPv4 address such as 172.18.255.254']],
+      ['router.peerIPs.ipv4: got "172.18.255.254/16", which is not a single address; allowed: an IPv4 address such as 172.18.255.254 (no prefix length)']],
     ['kind\'s network overlaps a pool', { routing: 'bgp', pools: { ipv4: { cidr: '172.16.0.0/12' } } },
       ['router.network.ipv4: got "172.18.0.0/16", which overlaps pools.ipv4.cidr ("172.16.0.0/12"); allowed: kind\'s Docker network, disjoint from every pool and Service range',
         'router.peerIPs.ipv4: got "172.18.255.254", inside pools.ipv4.cidr ("172.16.0.0/12"); allowed: an address outside every pool and Service range, on kind\'s Docker network']],

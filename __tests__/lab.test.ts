@@ -182,3 +182,46 @@ describe('Lab with routing: bgp', () => {
   });
 });
 
+describe('Lab with policy: on', () => {
+  const off = renderLabFor({ policy: 'off' });
+  const on = renderLabFor({ policy: 'on' });
+
+  test('policy: off is the default lab, without policy/', () => {
+    expect(off.files).toEqual(renderLabFor().files);
+    expect(Object.keys(off.files).some(f => f.startsWith('policy'))).toBe(false);
+  });
+
+  // `kubectl apply -f dist` reads the top-level files only: they are the same lab with or without the lesson.
+  test('adds policy/ only: every other file is byte-identical to policy: off', () => {
+    const topLevel = Object.fromEntries(Object.entries(on.files).filter(([f]) => !f.startsWith(`policy${path.sep}`)));
+    expect(topLevel).toEqual(off.files);
+    expect(Object.keys(on.files).filter(f => f.startsWith(`policy${path.sep}`))).toEqual([
+      path.join('policy', '0000-calico-policy.k8s.yaml'),
+      path.join('policy', '0001-network-policy.k8s.yaml'),
+    ]);
+  });
+
+  test('policy/ holds the Calico echo policy first, then the allows, then the default deny', () => {
+    expect(on.policyObjects.map(o => `${o.apiVersion} ${o.kind} ${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      'projectcalico.org/v3 NetworkPolicy default/allow-ping',
+      'networking.k8s.io/v1 NetworkPolicy default/allow-dns',
+      'networking.k8s.io/v1 NetworkPolicy default/allow-external-host',
+      'networking.k8s.io/v1 NetworkPolicy default/allow-multitool',
+      'networking.k8s.io/v1 NetworkPolicy default/default-deny',
+    ]);
+  });
+
+  test('custom: the app port, the pods\' labels and the external host come from the one configuration', () => {
+    const custom = renderLabFor({ policy: 'on', multitool: { port: 9000 }, externalHost: { ipv6: 'fc00:f853:ccd:e793::1:fa' } });
+    const ext = custom.policyObjects.find(o => o.metadata.name === 'allow-external-host')!;
+    expect(ext.spec.ingress).toEqual([{ from: [{ ipBlock: { cidr: 'fc00:f853:ccd:e793::1:fa/128' } }], ports: [{ port: 9000, protocol: 'TCP' }] }]);
+    const peers = custom.policyObjects.find(o => o.metadata.name === 'allow-multitool')!;
+    expect(peers.spec.podSelector).toEqual({ matchLabels: find(custom.objects, 'DaemonSet', 'multitool').spec.selector.matchLabels });
+    expect(find(custom.objects, 'Service', 'multitool-dual-stack').spec.ports[0].targetPort).toBe(9000);
+  });
+
+  test('snapshot of policy/', () => {
+    expect(Object.fromEntries(Object.entries(on.files).filter(([f]) => f.startsWith('policy')))).toMatchSnapshot();
+  });
+});
+

@@ -230,6 +230,36 @@ describe('synth', () => {
       }
     });
 
+    // --stdout is what `kubectl apply -f dist` applies; the lesson's projectcalico.org/v3 policy would fail
+    // there until the Calico API server runs, so it stays in policy/ and the message says so.
+    test('`cdk8s synth --stdout` with policy: on prints the lab without policy/ and names what it left out', () => {
+      fs.writeFileSync(path.join(project, 'lab.config.yaml'), 'policy: on\n');
+      try {
+        const res = run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth', '--stdout']);
+        expect(res.status).toBe(0);
+        const kinds = parseAllDocuments(res.stdout).map(d => d.toJS()).map(o => `${o.apiVersion} ${o.kind}`);
+        expect(kinds).toHaveLength(8);
+        expect(kinds.filter(k => k.includes('NetworkPolicy'))).toEqual([]);
+        expect(res.stderr).toContain('Nor is the policy lesson (policy/calico-policy, policy/network-policy)');
+        expect(fs.existsSync(path.join(project, '.lab'))).toBe(false);
+      } finally {
+        fs.rmSync(path.join(project, 'lab.config.yaml'));
+      }
+    });
+
+    test('`cdk8s synth` with policy: on publishes policy/ beside the lab and says so', () => {
+      fs.writeFileSync(path.join(project, 'lab.config.yaml'), 'policy: on\n');
+      try {
+        const res = run(project, path.join(project, 'node_modules', '.bin', 'cdk8s'), ['synth']);
+        expect(res.status).toBe(0);
+        expect(res.stderr).toContain('Published 6 files to .lab/dist/ (your lab configuration; the committed dist/ keeps the defaults): 0000-calico.k8s.yaml, 0001-multitool.k8s.yaml, kind/cluster.yaml, lab/facts.json, policy/0000-calico-policy.k8s.yaml, policy/0001-network-policy.k8s.yaml');
+        expect(snapshotTree(path.join(project, 'dist'))).toEqual(before);
+      } finally {
+        fs.rmSync(path.join(project, 'lab.config.yaml'));
+        fs.rmSync(path.join(project, '.lab'), { recursive: true, force: true });
+      }
+    });
+
     test.each([
       ['cdk8s synth', 'cdk8s', ['synth']],
       ['npm run synth', 'npm', ['run', '--silent', 'synth']],

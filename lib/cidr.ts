@@ -73,10 +73,12 @@ export function overlaps(a: ParsedCidr, b: ParsedCidr): boolean {
     || (b.address as ipaddr.IPv4).match(a.address as ipaddr.IPv4, a.prefix);
 }
 
-/** A single address parsed and checked: family and canonical form. */
+/** A single host address parsed and checked: family and canonical form. */
 export interface ParsedAddress {
   readonly family: IpFamily;
   readonly address: ipaddr.IPv4 | ipaddr.IPv6;
+  /** RFC 5952 form for IPv6 (lower case, `::` compression), dotted quad for IPv4. */
+  readonly canonical: string;
 }
 
 /**
@@ -100,10 +102,14 @@ const NOT_A_HOST: Record<string, string> = {
 
 /**
  * Parses `value` as one host address of the expected family (no prefix length). Returns the parsed
- * address, or the reason it is not acceptable: malformed, of the other family, or special-purpose.
+ * address, or the reason it is not acceptable: a CIDR, malformed, of the other family, or special-purpose.
+ * `example` is the address the message suggests.
  */
-export function parseHostAddress(value: string, family: IpFamily): ParsedAddress | string {
-  const expected = `an ${FAMILY_NAME[family]} address such as ${DEFAULT_ROUTER.peerIPs[family]}`;
+export function parseHostAddress(value: string, family: IpFamily, example: string = DEFAULT_ROUTER.peerIPs[family]): ParsedAddress | string {
+  const expected = `an ${FAMILY_NAME[family]} address such as ${example}`;
+  if (typeof value !== 'string' || value.includes('/')) {
+    return `got ${JSON.stringify(value)}, which is not a single address; allowed: ${expected} (no prefix length)`;
+  }
   const valid = family === 'ipv4' ? ipaddr.IPv4.isValidFourPartDecimal(value) : !value.includes('%') && ipaddr.IPv6.isValid(value);
   if (!valid) {
     const other: IpFamily = family === 'ipv4' ? 'ipv6' : 'ipv4';
@@ -117,10 +123,15 @@ export function parseHostAddress(value: string, family: IpFamily): ParsedAddress
   if (special) {
     return `got ${JSON.stringify(value)}, ${special}; allowed: ${expected}`;
   }
-  return { family, address };
+  return { family, address, canonical: address.toString() };
 }
 
 /** Whether a parsed address lies inside a parsed CIDR of the same family. */
 export function contains(cidr: ParsedCidr, address: ParsedAddress): boolean {
   return cidr.family === address.family && (address.address as ipaddr.IPv4).match(cidr.address as ipaddr.IPv4, cidr.prefix);
+}
+
+/** The one-address CIDR of `address`: /32 for IPv4, /128 for IPv6, as a NetworkPolicy ipBlock names one host. */
+export function hostCidr(address: ParsedAddress): string {
+  return `${address.canonical}/${address.family === 'ipv4' ? 32 : 128}`;
 }

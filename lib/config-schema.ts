@@ -10,8 +10,9 @@ import type { ObjectOptions, Static, TObject, TProperties } from '@sinclair/type
 import { AS_NUMBER_RANGE, PRIVATE_AS_NUMBERS } from './as-number';
 import { BLOCK_SIZE_RANGE, ENCAPSULATION_MODES, EncapsulationMode, FAMILY_NAME, IpFamily } from './cidr';
 import {
-  DEFAULT_APP_PORT, DEFAULT_CLUSTER_AS_NUMBER, DEFAULT_CLUSTER_NAME, DEFAULT_POOLS, DEFAULT_ROUTER, DEFAULT_ROUTING,
-  DEFAULT_SERVICE_PORT, DEFAULT_SERVICE_SUBNETS, DEFAULT_WORKERS, KIND_NODE_IMAGE, ROUTINGS, Routing, WORKERS_RANGE,
+  DEFAULT_APP_PORT, DEFAULT_CLUSTER_AS_NUMBER, DEFAULT_CLUSTER_NAME, DEFAULT_EXTERNAL_HOST, DEFAULT_POLICY, DEFAULT_POOLS,
+  DEFAULT_ROUTER, DEFAULT_ROUTING, DEFAULT_SERVICE_PORT, DEFAULT_SERVICE_SUBNETS, DEFAULT_WORKERS, KIND_NODE_IMAGE,
+  POLICY_MODES, PolicyMode, ROUTINGS, Routing, WORKERS_RANGE,
 } from './defaults';
 import { MULTITOOL_DEFAULT_IMAGE } from './multitool';
 import { DNS1123_LABEL } from './validate';
@@ -135,6 +136,21 @@ function buildSchema() {
       ),
       image: imageReference('The router\'s image: FRR\'s official image, pinned by tag.', DEFAULT_ROUTER.image),
     }, { description: 'The external router of routing "bgp": an FRR container on kind\'s Docker network, peering eBGP with every node over IPv4 and IPv6.' }),
+    policy: Type.Unsafe<PolicyMode>({
+      enum: [...POLICY_MODES],
+      description: 'The network-policy lesson: "on" adds, in policy/ of the output, a default deny of both directions for the lab\'s namespace, allows for DNS, for the lab\'s pods on the app port and for the external host over IPv6 only, and a Calico policy allowing ping over both families (docs/policy.md). Unquoted on and off are strings here (YAML 1.2).',
+      default: DEFAULT_POLICY,
+    }),
+    externalHost: object({
+      ipv4: Type.String({
+        description: "The external host's IPv4 address on kind's Docker network: a host address (no prefix), outside the pools and Service ranges. The default sits at the top of kind's 172.18.0.0/16, above the addresses Docker hands out.",
+        default: DEFAULT_EXTERNAL_HOST.ipv4,
+      }),
+      ipv6: Type.String({
+        description: "The external host's IPv6 address on kind's Docker network (fc00:f853:ccd:e793::/64 by default): the one address the policy lesson lets connect to the pods.",
+        default: DEFAULT_EXTERNAL_HOST.ipv6,
+      }),
+    }, { description: 'The <clusterName>-external container deploy.sh runs on kind\'s Docker network: a host outside the cluster the pods reach (egress, NAT) and, with policy on, that reaches the pods.' }),
   }, {
     title: 'calico-ipv6-lab configuration (lab.config.yaml)',
     description: 'Every key is optional; a missing key takes the lab\'s default.',
@@ -184,5 +200,7 @@ export const DEFAULT_LAB_CONFIG: LabConfig = {
     network: { ...DEFAULT_ROUTER.network },
     image: DEFAULT_ROUTER.image,
   },
+  policy: DEFAULT_POLICY,
+  externalHost: { ...DEFAULT_EXTERNAL_HOST },
 };
 

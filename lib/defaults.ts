@@ -91,3 +91,29 @@ export const LAB_VERSIONS = {
   tigeraOperator: 'v1.34.13',
   kind: 'v0.25.0',
 } as const;
+
+/** The network-policy lesson: "off" (the lab without policy) or "on" (lib/network-policy-chart.ts, lib/calico-policy-chart.ts). */
+export type PolicyMode = 'off' | 'on';
+export const POLICY_MODES: readonly PolicyMode[] = ['off', 'on'];
+export const DEFAULT_POLICY: PolicyMode = 'off';
+
+/**
+ * The external host's addresses on kind's Docker network (`<cluster>-external`). Docker hands out
+ * addresses from the bottom of each subnet (.2, .3, ... and ::2, ::3, ...: the gateway, the nodes, then
+ * any later container), so fixed addresses at the top of kind's default 172.18.0.0/16 and far up its
+ * fc00:f853:ccd:e793::/64 never meet them. Both end in 250 (0xfa) to read as a pair.
+ */
+export const DEFAULT_EXTERNAL_HOST: { readonly ipv4: string; readonly ipv6: string } = {
+  ipv4: '172.18.255.250',
+  ipv6: 'fc00:f853:ccd:e793:ffff::fa',
+};
+
+/** The cluster DNS as kubeadm deploys it: CoreDNS pods labelled k8s-app=kube-dns in kube-system, port 53. */
+export const CLUSTER_DNS: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>>; readonly port: number } = {
+  namespace: 'kube-system',
+  podLabels: { 'k8s-app': 'kube-dns' },
+  port: 53,
+};
+
+/** Order of the lesson's Calico policy: below 1000, the order Calico gives every Kubernetes NetworkPolicy, so it is evaluated first. */
+export const DEFAULT_ECHO_POLICY_ORDER = 100;

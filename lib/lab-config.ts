@@ -8,7 +8,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { asNumberProblem } from './as-number';
 import { BLOCK_SIZE_RANGE, FAMILY_NAME, IP_FAMILIES, IpFamily, ParsedAddress, ParsedCidr, WIDEST_SERVICE_PREFIX, contains, overlaps, parseCidr, parseHostAddress } from './cidr';
 import { ALLOWED_KEYWORD, DEFAULT_LAB_CONFIG, LabConfig, LabConfigInput, labConfigSchema } from './config-schema';
-import { DEFAULT_POOLS, DEFAULT_SERVICE_SUBNETS, KIND_NODE_IMAGE } from './defaults';
+import { DEFAULT_EXTERNAL_HOST, DEFAULT_POOLS, DEFAULT_SERVICE_SUBNETS, KIND_NODE_IMAGE } from './defaults';
 import { KUBEADM_MIN_POD_SUBNET_ADDRESSES } from './kind-cluster-config';
 import { refusedRangesOverlapping } from './special-ranges';
 
@@ -112,6 +112,8 @@ export function withDefaults(input: LabConfigInput): LabConfig {
       network: { ...d.router.network, ...input.router?.network },
       image: input.router?.image ?? d.router.image,
     },
+    policy: input.policy ?? d.policy,
+    externalHost: { ...d.externalHost, ...input.externalHost },
   };
 }
 
@@ -269,6 +271,35 @@ export function checkSemantics(config: LabConfig, input: LabConfigInput = {}): C
 
   problems.push(...checkSpecialRanges(config), ...checkPodSubnetSizes(config), ...checkPoolCapacity(config));
   problems.push(...checkRouting(config, input, ranges, new Set(problems.map(p => p.path))));
+  // The external host has fixed addresses only in the policy lesson (without it Docker picks them).
+  if (config.policy === 'on' || input.externalHost !== undefined) {
+    problems.push(...checkExternalHost(config, ranges));
+  }
+  return problems;
+}
+
+/**
+ * The external host's addresses: one host address of the right family each, outside every pool and
+ * Service range (a packet to it would otherwise be routed into the cluster, not to the host).
+ */
+function checkExternalHost(config: LabConfig, ranges: ReadonlyArray<{ path: string; cidr: ParsedCidr }>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const family of IP_FAMILIES) {
+    const at = `externalHost.${family}`;
+    const address = parseHostAddress(config.externalHost[family], family, DEFAULT_EXTERNAL_HOST[family]);
+    if (typeof address === 'string') {
+      problems.push({ path: at, message: address });
+      continue;
+    }
+    for (const range of ranges) {
+      if (contains(range.cidr, address)) {
+        problems.push({
+          path: at,
+          message: `got ${show(config.externalHost[family])}, inside ${range.path} (${show(valueAtPath(config, range.path))}): the pods would route it into the cluster, not to the external host; allowed: an address outside the pools and Service ranges, on kind's Docker network`,
+        });
+      }
+    }
+  }
   return problems;
 }
 

@@ -1,8 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ApiObject, App, Names } from 'cdk8s';
+import { ApiObject, App, Chart, Names } from 'cdk8s';
 import { Construct } from 'constructs';
 import { CalicoChart } from './calico-chart';
+import { CalicoPolicyChart } from './calico-policy-chart';
 import { FAMILY_NAME } from './cidr';
 import type { LabConfig } from './config-schema';
 import { DEFAULT_LAB_CONFIG } from './config-schema';
@@ -12,6 +13,8 @@ import { FrrRouterConfig } from './frr-router-config';
 import { KindClusterConfig } from './kind-cluster-config';
 import { FACTS_VERSION, LabFacts, isLabFactsSection, writeFacts } from './lab-facts';
 import { MultitoolChart } from './multitool-chart';
+import { NetworkPolicyChart } from './network-policy-chart';
+import { PolicyMatrixRow, policyMatrix } from './policy-matrix';
 
 export interface LabProps {
   /**
@@ -21,10 +24,17 @@ export interface LabProps {
   readonly config?: LabConfig;
 }
 
+/** The network-policy lesson's charts (`policy: on`), written to `policy/` of the output. */
+export interface LabPolicy {
+  readonly calico: CalicoPolicyChart;
+  readonly kubernetes: NetworkPolicyChart;
+}
+
 /**
  * Everything the Calico IPv6 lab needs, from one configuration: the Calico chart, the multitool chart
  * (applied after Calico, so the files are numbered in apply order) and the kind cluster config; under
- * routing "bgp" also the BGP objects in the Calico chart and the external router's FRR configuration.
+ * routing "bgp" also the BGP objects in the Calico chart and the external router's FRR configuration;
+ * with `policy: on`, the policy lesson's two charts, which go to a subdirectory (see `placeChartFiles`).
  * Its charts are its children, so one app can hold several labs.
  */
 export class Lab extends Construct {
@@ -39,6 +49,8 @@ export class Lab extends Construct {
   public readonly kind: KindClusterConfig;
   /** The external router's configuration, under routing "bgp". */
   public readonly router?: FrrRouterConfig;
+  /** The policy lesson's charts; undefined with `policy: off`. */
+  public readonly policy?: LabPolicy;
 
   constructor(scope: Construct, id: string, props: LabProps = {}) {
     super(scope, id);
@@ -79,6 +91,21 @@ export class Lab extends Construct {
         pools: [config.pools.ipv4, config.pools.ipv6],
         serviceClusterIPs,
       });
+    }
+    if (config.policy === 'on') {
+      const podLabels = this.multitool.multitool.labels;
+      // The Calico policy first: applied in file order, the ping allow exists before the default deny.
+      const calico = new CalicoPolicyChart(this, 'calico-policy', { podLabels });
+      const kubernetes = new NetworkPolicyChart(this, 'network-policy', {
+        podLabels,
+        appPort: this.multitool.multitool.port,
+        externalHostIpv4: config.externalHost.ipv4,
+        externalHostIpv6: config.externalHost.ipv6,
+        services: [this.multitool.dualStack, this.multitool.ipv6Only].map(s => ({ name: s.name, targetPort: s.targetPort })),
+      });
+      calico.addDependency(this.multitool);
+      kubernetes.addDependency(calico);
+      this.policy = { calico, kubernetes };
     }
   }
 
@@ -172,6 +199,74 @@ function containerImages(scope: Construct): string[] {
   };
   scope.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).forEach(o => visit(o.toJson()));
   return [...images].sort();
+}
+
+/** The kube-dns Service kubeadm creates in front of the cluster DNS pods. */
+const CLUSTER_DNS_SERVICE = 'kube-dns';
+
+/**
+ * The policy lesson's allowed/denied matrix for `lab` (see lib/policy-matrix.ts), from its constructs;
+ * empty with `policy: off`.
+ */
+export function labPolicyMatrix(lab: Lab): PolicyMatrixRow[] {
+  if (!lab.policy) return [];
+  const { kubernetes, calico } = lab.policy;
+  const services = [lab.multitool.dualStack, lab.multitool.ipv6Only];
+  return policyMatrix({
+    namespace: kubernetes.peers.namespace,
+    podLabels: kubernetes.peers.podLabels,
+    appPort: kubernetes.peers.port,
+    services: services.map(s => ({ name: s.name, port: s.port, families: [...s.ipFamilies] })),
+    externalHost: { name: `${lab.kind.clusterName}-external`, ...kubernetes.externalHost.addresses },
+    dns: { namespace: kubernetes.dns.dnsNamespace, podLabels: kubernetes.dns.dnsPodLabels, port: kubernetes.dns.port, serviceName: CLUSTER_DNS_SERVICE },
+    policies: {
+      dns: kubernetes.dns.name,
+      externalHost: kubernetes.externalHost.name,
+      peers: kubernetes.peers.name,
+      defaultDeny: kubernetes.defaultDeny.name,
+      echo: calico.echo.name,
+    },
+  });
+}
+
+/** A chart whose file goes to a subdirectory of the synth output rather than beside the others. */
+interface SubdirectoryChart extends Chart {
+  readonly outputDirectory: string;
+}
+
+function isSubdirectoryChart(chart: Chart): chart is SubdirectoryChart {
+  return typeof (chart as Partial<SubdirectoryChart>).outputDirectory === 'string';
+}
+
+/** The charts of `app` whose files go to a subdirectory (the policy lesson's `policy/`). */
+export function subdirectoryCharts(app: App): Chart[] {
+  return app.charts.filter(isSubdirectoryChart);
+}
+
+/**
+ * Moves the file of each chart that names an `outputDirectory` there, renumbered in apply order from
+ * 0000 within it: `0002-calico-policy.k8s.yaml` becomes `policy/0000-calico-policy.k8s.yaml`.
+ * `kubectl apply -f dist` does not recurse, so it applies the lab and leaves the subdirectory for a
+ * step of its own. Call it after `nameChartFilesById`.
+ */
+export function placeChartFiles(app: App, outdir: string): void {
+  const ext = app.outputFileExtension;
+  const files = fs.readdirSync(outdir).filter(f => f.endsWith(ext)).sort();
+  const counters = new Map<string, number>();
+  for (const file of files) {
+    const chart = app.charts.find(c => [c.node.id, Names.toDnsLabel(c)].some(name => new RegExp(`^(\\d{4}-)?${escapeRegExp(name)}${escapeRegExp(ext)}$`).test(file)));
+    if (!chart || !isSubdirectoryChart(chart)) continue;
+    const n = counters.get(chart.outputDirectory) ?? 0;
+    counters.set(chart.outputDirectory, n + 1);
+    const dir = path.join(outdir, chart.outputDirectory);
+    fs.mkdirSync(dir, { recursive: true });
+    const name = file.replace(/^(\d{4}-)?/, `${String(n).padStart(4, '0')}-`);
+    fs.renameSync(path.join(outdir, file), path.join(dir, name));
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { App, YamlOutputType } from 'cdk8s';
 import { FrrRouterConfig } from './frr-router-config';
 import { KindClusterConfig } from './kind-cluster-config';
-import { Lab, nameChartFilesById } from './lab';
+import { Lab, nameChartFilesById, placeChartFiles, subdirectoryCharts } from './lab';
 import type { LabConfig } from './config-schema';
 import { DEFAULT_CONFIG_FILE, LabConfigError, configWarnings, formatWarnings, loadLabConfig } from './lab-config';
 
@@ -52,15 +52,30 @@ export interface SynthOptions {
 
 /**
  * Renders every chart, the kind config and the facts of the lab into `outdir` (which must be empty or
- * absent). A single-file render (`cdk8s synth --stdout`) holds the manifests only.
+ * absent). A single-file render is what `kubectl apply -f dist` applies, for `kubectl apply -f -`: neither
+ * the kind config, the router's frr/ and the facts (no Kubernetes manifests) nor the charts of a
+ * subdirectory (the policy lesson's `policy/`, whose Calico API does not exist until Calico runs) are in
+ * it; `omitted` names the charts left out.
  */
 export function renderLab(config: LabConfig, outdir: string, options: { singleFile?: boolean } = {}): string[] {
+  return renderLabWithReport(config, outdir, options).files;
+}
+
+export function renderLabWithReport(config: LabConfig, outdir: string, options: { singleFile?: boolean } = {}): { files: string[]; omitted: string[] } {
   const app = new App({ outdir, yamlOutputType: options.singleFile ? YamlOutputType.FILE_PER_APP : YamlOutputType.FILE_PER_CHART });
   new Lab(app, 'lab', { config });
+  const omitted: string[] = [];
+  if (options.singleFile) {
+    for (const chart of subdirectoryCharts(app)) {
+      omitted.push(`${(chart as unknown as { outputDirectory: string }).outputDirectory}/${chart.node.id}`);
+      chart.node.scope!.node.tryRemoveChild(chart.node.id);
+    }
+  }
   app.synth();
   // The kind config and the facts are no Kubernetes manifests: a single-file render is for `kubectl apply -f -`.
   if (!options.singleFile) {
     nameChartFilesById(app, outdir);
+    placeChartFiles(app, outdir);
     for (const kind of KindClusterConfig.all(app)) {
       kind.writeTo(outdir);
     }
@@ -71,7 +86,7 @@ export function renderLab(config: LabConfig, outdir: string, options: { singleFi
       lab.writeFactsTo(outdir);
     }
   }
-  return listFiles(outdir);
+  return { files: listFiles(outdir), omitted };
 }
 
 function listFiles(dir: string): string[] {
@@ -143,9 +158,12 @@ export function main(): void {
     if (isStdoutRun(outdir)) {
       // --stdout: one multi-document file, nothing published.
       fs.rmSync(outdir!, { recursive: true, force: true });
-      renderLab(config, outdir!, { singleFile: true });
+      const { omitted } = renderLabWithReport(config, outdir!, { singleFile: true });
       const router = config.routing === 'bgp' ? ', the router\'s frr/' : '';
-      console.error(`cdk8s synth --stdout: the manifests only; ${distDir}/ was not touched and the kind config${router} and the lab's facts are not included.`);
+      const lesson = omitted.length > 0
+        ? ` Nor is the policy lesson (${omitted.join(', ')}): apply it with \`npm run synth\` and kubectl apply -f <dist>/policy/ once the Calico API server is Available (docs/policy.md).`
+        : '';
+      console.error(`cdk8s synth --stdout: the manifests only; ${distDir}/ was not touched and the kind config${router} and the lab's facts are not included.${lesson}`);
       return;
     }
     const { files } = synthesize({ distDir, config });

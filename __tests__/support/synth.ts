@@ -18,17 +18,20 @@ export interface K8sObject {
 }
 
 export interface RenderedLab {
+  /** where it was rendered: a temp dir removed after the test file (see support/tmp.ts) */
   dir: string;
   /** file name (relative to dir) -> raw text */
   files: Record<string, string>;
   /** every Kubernetes object of the top-level manifests, in file then document order */
   objects: K8sObject[];
+  /** the objects of policy/ (the policy lesson, `policy: on`), in file then document order */
+  policyObjects: K8sObject[];
   kind: any;
 }
 
 export { mkTmp };
 
-/** Renders the whole lab (as `cdk8s synth` does) into a temp dir and parses it. */
+/** Renders the whole lab (as `cdk8s synth` does) into a temp dir (removed after the test file) and parses it. */
 export function renderLabFor(input: LabConfigInput = {}): RenderedLab {
   const config: LabConfig = Object.keys(input).length ? resolveLabConfig(input) : DEFAULT_LAB_CONFIG;
   const dir = mkTmp('render');
@@ -36,8 +39,10 @@ export function renderLabFor(input: LabConfigInput = {}): RenderedLab {
   const files = Object.fromEntries(names.map(n => [n, fs.readFileSync(path.join(dir, n), 'utf8')]));
   const manifests = names.filter(n => !n.includes(path.sep) && n.endsWith('.yaml'));
   const objects = manifests.flatMap(n => parseAllDocuments(files[n]).map(d => d.toJS() as K8sObject));
+  const policyFiles = names.filter(n => path.dirname(n) === 'policy' && n.endsWith('.yaml'));
+  const policyObjects = policyFiles.flatMap(n => parseAllDocuments(files[n]).map(d => d.toJS() as K8sObject));
   const kind = parseAllDocuments(files[path.join('kind', 'cluster.yaml')])[0].toJS();
-  return { dir, files, objects, kind };
+  return { dir, files, objects, policyObjects, kind };
 }
 
 export function find(objects: K8sObject[], kind: string, name: string): K8sObject {

@@ -9,7 +9,7 @@
 //   node scripts/e2e/manifests.js compare-spec DIR APIVERSION KIND NAME STORED_JSON
 //   node scripts/e2e/manifests.js dropped-fields DIR APIVERSION KIND NAME STORED_JSON
 //   node scripts/e2e/manifests.js check-cluster-ips SVC_JSON SERVICE_SUBNET FAMILIES
-//   node scripts/e2e/manifests.js inject-unknown-field SRC_DIR DST_DIR FIELD
+//   node scripts/e2e/manifests.js inject-unknown-field SRC_DIR DST_DIR FIELD [KIND]
 //   node scripts/e2e/manifests.js extract DIR APIVERSION KIND NAME OUT_FILE
 //
 // Exit status: 0 on success, 1 on a failed check (reason on stderr), 2 on usage error.
@@ -168,16 +168,18 @@ function checkClusterIPs(svc, serviceSubnet, families) {
 
 /**
  * Copy the top-level manifests of srcDir to dstDir, adding `field: true` to the
- * spec of the first IPPool. Returns the description of the changed object.
+ * spec of the first object of `kind` (an IPPool unless named; "apiVersion/Kind"
+ * names a group too). Returns the description of the changed object.
  */
-function injectUnknownField(srcDir, dstDir, field) {
+function injectUnknownField(srcDir, dstDir, field, kind = 'IPPool') {
   fs.mkdirSync(dstDir, { recursive: true });
   let changed = null;
   for (const file of manifestFiles(srcDir)) {
     const docs = YAML.parseAllDocuments(fs.readFileSync(file, 'utf8'));
     for (const doc of docs) {
       const obj = doc.toJS();
-      if (!changed && obj && obj.kind === 'IPPool' && doc.hasIn(['spec'])) {
+      const matches = obj && (kind.includes('/') ? `${obj.apiVersion}/${obj.kind}` === kind : obj.kind === kind);
+      if (!changed && matches && doc.hasIn(['spec'])) {
         doc.setIn(['spec', field], true);
         changed = describe(obj);
       }
@@ -185,7 +187,7 @@ function injectUnknownField(srcDir, dstDir, field) {
     fs.writeFileSync(path.join(dstDir, path.basename(file)), docs.map((d) => d.toString()).join(''));
   }
   if (!changed) {
-    throw new Error(`no IPPool with a spec in ${srcDir}`);
+    throw new Error(`no ${kind} with a spec in ${srcDir}`);
   }
   return changed;
 }
@@ -230,8 +232,8 @@ const commands = {
     if (problems.length > 0) throw new Error(problems.join('\n'));
     return svc.spec.clusterIPs.join(',');
   },
-  'inject-unknown-field'(srcDir, dstDir, field) {
-    return injectUnknownField(srcDir, dstDir, field);
+  'inject-unknown-field'(srcDir, dstDir, field, kind = 'IPPool') {
+    return injectUnknownField(srcDir, dstDir, field, kind);
   },
   extract(dir, apiVersion, kind, name, outFile) {
     const { obj } = findObject(dir, apiVersion, kind, name);

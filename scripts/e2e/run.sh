@@ -31,6 +31,8 @@
 #   E2E_GENERATED_CONFIGS  generated valid lab configurations whose manifests must pass a strict
 #                      server-side dry-run (scripts/e2e/generated-configs.ts; 0 skips)      [6]
 #   E2E_GENERATED_SEED the generator's seed                      [20260515]
+#   E2E_POLICY_DIST    a dist synthesized with `policy: on`; its policy/ is applied after
+#                      dist, as deploy applies the lesson            [synthesized into the temp dir]
 #   E2E_TIMEOUT        seconds for each wait                     [60]
 #   E2E_VARIANTS       routing variants synthesized (`routing: X`, the rest default) and applied on
 #                      top of the manifests, each checked as they are (empty: none)  [bgp]
@@ -59,6 +61,7 @@ E2E_K8S_MINOR="${E2E_K8S_MINOR:-28}"
 E2E_ASSETS_DIR="${E2E_ASSETS_DIR:-${XDG_CACHE_HOME:-${HOME}/.cache}/calico-ipv6-lab/envtest/1.28.15}"
 E2E_GENERATED_CONFIGS="${E2E_GENERATED_CONFIGS:-6}"
 E2E_GENERATED_SEED="${E2E_GENERATED_SEED:-20260515}"
+E2E_POLICY_DIST="$(from_caller "${E2E_POLICY_DIST:-}")"
 E2E_TIMEOUT="${E2E_TIMEOUT:-60}"
 E2E_KEEP_TMP="${E2E_KEEP_TMP:-false}"
 E2E_VARIANTS="${E2E_VARIANTS-bgp}"
@@ -711,6 +714,75 @@ check_four_octet_as() {
   fi
 }
 
+# ------------------------------------------------------------ policy lesson --
+
+# policy_dist: E2E_POLICY_DIST, else a synth of `policy: on` into the temp dir
+# (the cdk8s CLI, as a user runs it).
+policy_dist() {
+  if [[ -n "${E2E_POLICY_DIST}" ]]; then
+    echo "${E2E_POLICY_DIST}"
+    return 0
+  fi
+  local dir="${TMP_DIR}/policy-dist"
+  printf 'policy: on\n' >"${TMP_DIR}/policy.config.yaml"
+  LAB_CONFIG="${TMP_DIR}/policy.config.yaml" LAB_DIST_DIR="${dir}" CDK8S_CHECK_UPGRADE=false \
+    "${REPO_ROOT}/node_modules/.bin/cdk8s" synth --output "${TMP_DIR}/policy-staging" >"${TMP_DIR}/policy-synth.log" 2>&1 ||
+    { cat "${TMP_DIR}/policy-synth.log" >&2; return 1; }
+  echo "${dir}"
+}
+
+# check_policy_lesson: the lesson's policy/ through the real API server. The
+# Kubernetes NetworkPolicies pass strict validation and are stored as written;
+# the projectcalico.org/v3 policy cannot be validated here (no Calico API server
+# runs: calico-crd-schema.test.ts checks its spec against the CRD schema), and
+# applying policy/ without that API server fails loudly, naming the kind, as it
+# does for a user who skips the wait for tigerastatus/apiserver.
+check_policy_lesson() {
+  local dist dir out rc=0 np_file calico_file changed copy
+  if ! dist="$(policy_dist 2>&1)"; then
+    fail "a dist with policy: on synthesized" "${dist}"
+    return
+  fi
+  dir="${dist}/policy"
+  np_file="$(find "${dir}" -maxdepth 1 -name '*network-policy.k8s.yaml' | head -n 1)"
+  calico_file="$(find "${dir}" -maxdepth 1 -name '*calico-policy.k8s.yaml' | head -n 1)"
+  if [[ -z "${np_file}" || -z "${calico_file}" ]]; then
+    fail "${dir} holds the lesson's network-policy and calico-policy files" "$(ls -la "${dir}" 2>&1)"
+    return
+  fi
+  out="$(k apply --validate=strict -f "${dir}" 2>&1)" || rc=$?
+  # kubectl 1.28: error: resource mapping not found for name: "allow-ping" namespace: "default" from
+  #   "...": no matches for kind "NetworkPolicy" in version "projectcalico.org/v3"
+  if ((rc != 0)) && grep -q 'no matches for kind "NetworkPolicy" in version "projectcalico.org/v3"' <<<"${out}"; then
+    pass "policy/ applied without the Calico API server fails clearly (exit ${rc}): $(grep -o 'no matches for kind .*' <<<"${out}" | head -n 1)"
+  else
+    fail "policy/ applied without the Calico API server fails, naming projectcalico.org/v3" "kubectl exit ${rc}, output:"$'\n'"${out}"
+  fi
+  if grep -Eq '^networkpolicy.networking.k8s.io/[a-z-]+ (created|configured|unchanged)$' <<<"${out}"; then
+    pass "the same apply stored the Kubernetes NetworkPolicies: $(grep -c '^networkpolicy.networking.k8s.io/' <<<"${out}") ($(grep -o '^networkpolicy.networking.k8s.io/[a-z-]*' <<<"${out}" | sed 's|.*/||' | paste -sd, -))"
+  else
+    fail "the same apply stored the Kubernetes NetworkPolicies" "${out}"
+  fi
+  E2E_MANIFEST_DIR="${dir}" check_specs_stored "policy: " "networking\.k8s\.io/v1 NetworkPolicy"
+  if out="$(k apply --validate=strict -f "${np_file}" 2>&1)" && changed="$(grep -v ' unchanged$' <<<"${out}" || true)" && [[ -z "${changed}" ]]; then
+    pass "policy: re-applying $(basename "${np_file}") changes nothing ($(grep -c . <<<"${out}") unchanged)"
+  else
+    fail "policy: re-applying $(basename "${np_file}") changes nothing" "${out}"
+  fi
+  copy="${TMP_DIR}/policy-unknown-field"
+  if ! changed="$(node "${HELPER}" inject-unknown-field "${dir}" "${copy}" "${UNKNOWN_FIELD}" networking.k8s.io/v1/NetworkPolicy 2>&1)"; then
+    fail "policy: negative: copy with an unknown NetworkPolicy field written" "${changed}"
+    return
+  fi
+  rc=0
+  out="$(k apply --validate=strict -f "${copy}/$(basename "${np_file}")" 2>&1)" || rc=$?
+  if ((rc != 0)) && grep -q "unknown field \"spec.${UNKNOWN_FIELD}\"" <<<"${out}"; then
+    pass "policy: negative: strict validation rejects unknown field spec.${UNKNOWN_FIELD} in ${changed}"
+  else
+    fail "policy: negative: strict validation rejects unknown field spec.${UNKNOWN_FIELD} in ${changed}" "kubectl exit ${rc}, output:"$'\n'"${out}"
+  fi
+}
+
 check_dual_stack_needs_dual_stack_server() {
   local name=kube-apiserver-ipv4 svc="${TMP_DIR}/dual-stack-service.yaml" out reason rc=0
   if ! start_apiserver "${name}" "${SERVICE_SUBNET_V4}" /registry-ipv4-only 2>"${TMP_DIR}/start.err"; then
@@ -768,6 +840,7 @@ main() {
   for variant in ${E2E_VARIANTS}; do
     check_variant "${variant}"
   done
+  check_policy_lesson
   check_dual_stack_needs_dual_stack_server
 }
 
