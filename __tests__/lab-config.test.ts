@@ -96,7 +96,7 @@ describe('lab configuration', () => {
     ['an encapsulation mode is misspelled', { pools: { ipv6: { vxlanMode: 'always' } } },
       ['pools.ipv6.vxlanMode: got "always"; allowed: "Never", "Always", "CrossSubnet"']],
     ['a top-level key is unknown', { clustername: 'x' },
-      ['clustername: unknown key; allowed keys here: clusterName, workers, kindNodeImage, pools, serviceSubnets, multitool']],
+      ['clustername: unknown key; allowed keys here: clusterName, workers, kindNodeImage, ipFamilies, pools, serviceSubnets, multitool, nat64, dns']],
     ['a nested key is misspelled', { pools: { ipv4: { natOutgoin: true } } },
       ['pools.ipv4.natOutgoin: unknown key; allowed keys here: cidr, blockSize, vxlanMode, ipipMode, natOutgoing']],
     ['natOutgoing is a string', { pools: { ipv4: { natOutgoing: 'yes' } } },

@@ -47,5 +47,34 @@ export const DEFAULT_APP_PORT = 8080;
 /** Port of the dual-stack and IPv6-only Services. */
 export const DEFAULT_SERVICE_PORT = 80;
 
+/**
+ * The NAT64 prefix of an IPv6-only lab: CoreDNS's dns64 synthesizes AAAA records in it and tayga
+ * translates it. Not the well-known 64:ff9b::/96: RFC 6052 (section 3.1) forbids the well-known prefix
+ * for non-global IPv4 addresses, tayga enforces that, and the lab's IPv4 hosts sit on Docker's private
+ * network. 64:ff9b:1::/48 is RFC 8215's local-use translation prefix; the lab uses its first /96.
+ */
+export const DEFAULT_NAT64_PREFIX = '64:ff9b:1::/96';
+
+/**
+ * The IPv6 subnet of the Docker network kind creates (named `kind`): kind v0.25.0 derives it from the
+ * network's name (generateULASubnetFromName("kind", 0)), so it is the same on every machine.
+ */
+export const KIND_NETWORK_IPV6_SUBNET = 'fc00:f853:ccd:e793::/64';
+
+/** An IPv6-only lab's NAT64 gateway on kind's network: tayga's host, next hop of the nodes' route to the prefix. */
+export const DEFAULT_NAT64_GATEWAY = 'fc00:f853:ccd:e793::64';
+
+/** The IPv4 addresses tayga maps IPv6 clients to (its dynamic-pool; Debian's tayga.conf example uses it too). */
+export const DEFAULT_NAT64_IPV4_POOL = '192.168.255.0/24';
+
+/**
+ * The resolver an IPv6-only lab's CoreDNS forwards to: a DNS forwarder on kind's network, reachable over
+ * IPv6, in front of Docker's embedded DNS (which listens on 127.0.0.11 only, kind#3114, kind#4152).
+ */
+export const DEFAULT_DNS_UPSTREAM = 'fc00:f853:ccd:e793::53';
+
+/** The cluster's DNS domain: kind and kubeadm's default. */
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+
 /** Namespace of the workload and Services when neither the props nor the chart name one. */
 export const DEFAULT_NAMESPACE = 'default';

@@ -11,7 +11,12 @@ export * from './multitool';
 export * from './dual-stack-service';
 export * from './multitool-chart';
 export * from './kind-cluster-config';
+export * from './coredns-config';
+export * from './dns-chart';
+export * from './tayga-config';
 export { Lab, nameChartFilesById } from './lab';
 export type { LabProps } from './lab';
-export { DEFAULT_LAB_CONFIG, labConfigSchema, labConfigJsonSchema } from './config-schema';
-export type { LabConfig, LabConfigInput, PoolConfig } from './config-schema';
+export { DEFAULT_IPV6_ONLY, DEFAULT_LAB_CONFIG, labConfigSchema, labConfigJsonSchema } from './config-schema';
+export type {
+  DnsConfig, DualStackLabConfig, Ipv6OnlyLabConfig, LabConfig, LabConfigInput, Nat64Config, PoolConfig,
+} from './config-schema';

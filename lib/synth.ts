@@ -4,6 +4,7 @@ import * as path from 'path';
 import { App, YamlOutputType } from 'cdk8s';
 import { KindClusterConfig } from './kind-cluster-config';
 import { Lab, nameChartFilesById } from './lab';
+import { TaygaConfig } from './tayga-config';
 import type { LabConfig } from './config-schema';
 import { DEFAULT_CONFIG_FILE, LabConfigError, loadLabConfig } from './lab-config';
 
@@ -54,11 +55,11 @@ export function renderLab(config: LabConfig, outdir: string, options: { singleFi
   const app = new App({ outdir, yamlOutputType: options.singleFile ? YamlOutputType.FILE_PER_APP : YamlOutputType.FILE_PER_CHART });
   new Lab(app, 'lab', { config });
   app.synth();
-  // The kind config is no Kubernetes manifest: a single-file render is for `kubectl apply -f -`.
+  // The kind and tayga configs are no Kubernetes manifests: a single-file render is for `kubectl apply -f -`.
   if (!options.singleFile) {
     nameChartFilesById(app, outdir);
-    for (const kind of KindClusterConfig.all(app)) {
-      kind.writeTo(outdir);
+    for (const file of [...KindClusterConfig.all(app), ...TaygaConfig.all(app)]) {
+      file.writeTo(outdir);
     }
   }
   return listFiles(outdir);
