@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DEFAULT_LAB_CONFIG } from '../lib/config-schema';
+import { DEFAULT_IPV6_ONLY, DEFAULT_LAB_CONFIG } from '../lib/config-schema';
 import { LabConfigError, loadLabConfig, parseLabConfigYaml, resolveLabConfig } from '../lib/lab-config';
 import { mkTmp } from './support/synth';
 
@@ -37,6 +37,30 @@ describe('lab configuration', () => {
     expect(config.pools.ipv6).toEqual({ ...DEFAULT_LAB_CONFIG.pools.ipv6, cidr: 'fd00:20::/56', blockSize: 120 });
     expect(config.pools.ipv4).toEqual(DEFAULT_LAB_CONFIG.pools.ipv4);
     expect(config.multitool).toEqual({ ...DEFAULT_LAB_CONFIG.multitool, port: 9000 });
+  });
+
+  test('ipFamilies [IPv6]: the IPv6 pool and range, and the NAT64 and DNS defaults; no IPv4 keys', () => {
+    const config = resolveLabConfig({ ipFamilies: ['IPv6'] });
+    expect(config).toEqual({
+      ...DEFAULT_LAB_CONFIG,
+      ipFamilies: ['IPv6'],
+      pools: { ipv6: DEFAULT_LAB_CONFIG.pools.ipv6 },
+      serviceSubnets: { ipv6: DEFAULT_LAB_CONFIG.serviceSubnets.ipv6 },
+      nat64: { prefix: '64:ff9b:1::/96', gateway: 'fc00:f853:ccd:e793::64', ipv4Pool: '192.168.255.0/24' },
+      dns: { upstream: 'fc00:f853:ccd:e793::53' },
+    });
+    expect(config.nat64).toEqual(DEFAULT_IPV6_ONLY.nat64);
+  });
+
+  test('ipFamilies [IPv6], custom values override only what they name', () => {
+    const config = resolveLabConfig({ ipFamilies: ['IPv6'], pools: { ipv6: { blockSize: 120 } }, nat64: { ipv4Pool: '100.64.0.0/24' }, dns: { upstream: 'fd00:53::53' } });
+    expect(config.pools).toEqual({ ipv6: { ...DEFAULT_LAB_CONFIG.pools.ipv6, blockSize: 120 } });
+    expect(config.nat64).toEqual({ ...DEFAULT_IPV6_ONLY.nat64, ipv4Pool: '100.64.0.0/24' });
+    expect(config.dns).toEqual({ upstream: 'fd00:53::53' });
+  });
+
+  test('ipFamilies [IPv4, IPv6] written out is the default', () => {
+    expect(resolveLabConfig({ ipFamilies: ['IPv4', 'IPv6'] })).toEqual(DEFAULT_LAB_CONFIG);
   });
 
   test('image references: a tag, a registry with a port, a tag pinned by digest', () => {
@@ -118,6 +142,47 @@ describe('lab configuration', () => {
       ['multitool.image: got "Wbitt/Network Multitool"; allowed: an image reference such as "registry/name:tag" or "name@sha256:<64 hex>"']],
     ['the document is not a mapping', ['clusterName'],
       ['(top level): got ["clusterName"]; allowed: a value of type object']],
+    // ipFamilies: the two family sets the lab offers, nothing else.
+    ['ipFamilies is empty', { ipFamilies: [] },
+      ['ipFamilies: got [], an empty list; allowed: ["IPv4","IPv6"] (dual-stack, the default) or ["IPv6"] (IPv6-only)']],
+    ['ipFamilies names a family twice', { ipFamilies: ['IPv6', 'IPv6'] },
+      ['ipFamilies: got ["IPv6","IPv6"], which names a family twice; allowed: ["IPv4","IPv6"] (dual-stack, the default) or ["IPv6"] (IPv6-only)']],
+    ['ipFamilies is IPv4 alone', { ipFamilies: ['IPv4'] },
+      ['ipFamilies: got ["IPv4"], an IPv4-only lab; allowed: ["IPv4","IPv6"] (dual-stack, the default) or ["IPv6"] (IPv6-only) (this lab teaches IPv6 pod networking: an IPv4-only cluster has none)']],
+    ['ipFamilies puts IPv6 first', { ipFamilies: ['IPv6', 'IPv4'] },
+      [`ipFamilies: got ["IPv6","IPv4"], IPv6-primary dual-stack; allowed: ["IPv4","IPv6"] (dual-stack, the default) or ["IPv6"] (IPv6-only) (the lab's dual-stack is IPv4-primary, as its README: kind and the Services take the first family as primary)`]],
+    ['a family is spelled in lower case', { ipFamilies: ['ipv6'] },
+      ['ipFamilies.0: got "ipv6"; allowed: "IPv4", "IPv6"']],
+    ['ipFamilies is a string', { ipFamilies: 'IPv6' },
+      ['ipFamilies: got "IPv6"; allowed: a value of type array']],
+    ['an IPv6-only lab configures an IPv4 pool and service range', { ipFamilies: ['IPv6'], pools: { ipv4: { natOutgoing: false } }, serviceSubnets: { ipv4: '10.96.0.0/16' } }, [
+      'pools.ipv4: got {"natOutgoing":false}, an IPv4 pool; allowed: no IPv4 pool: an IPv6-only lab (ipFamilies ["IPv6"]) has none; remove it, or set ipFamilies to ["IPv4", "IPv6"]',
+      'serviceSubnets.ipv4: got "10.96.0.0/16", an IPv4 service range; allowed: no IPv4 service range: an IPv6-only lab (ipFamilies ["IPv6"]) has none; remove it, or set ipFamilies to ["IPv4", "IPv6"]',
+    ]],
+    ['a dual-stack lab configures NAT64 and DNS', { nat64: { prefix: '64:ff9b:1::/96' }, dns: { upstream: 'fd00::53' } }, [
+      'nat64: got {"prefix":"64:ff9b:1::/96"} in a dual-stack lab; allowed: nat64 only with ipFamilies ["IPv6"] (pods with an IPv4 address need no NAT64 or DNS64)',
+      'dns: got {"upstream":"fd00::53"} in a dual-stack lab; allowed: dns only with ipFamilies ["IPv6"] (pods with an IPv4 address need no NAT64 or DNS64)',
+    ]],
+    ['the NAT64 prefix is the well-known 64:ff9b::/96', { ipFamilies: ['IPv6'], nat64: { prefix: '64:ff9b::/96' } },
+      [`nat64.prefix: got "64:ff9b::/96", the well-known prefix; allowed: a network-specific /96 such as 64:ff9b:1::/96 (RFC 6052 forbids the well-known prefix for private IPv4 addresses, tayga refuses to translate them, and the lab's IPv4 hosts are on Docker's private network)`]],
+    ['the NAT64 prefix is not a /96', { ipFamilies: ['IPv6'], nat64: { prefix: '64:ff9b:1::/64' } },
+      ["nat64.prefix: got \"64:ff9b:1::/64\"; allowed: a /96, so that the last 32 bits of an address are the IPv4 address (CoreDNS's dns64 and tayga both accept it)"]],
+    ['the NAT64 prefix is IPv4', { ipFamilies: ['IPv6'], nat64: { prefix: '10.64.0.0/16' } },
+      ['nat64.prefix: got "10.64.0.0/16", an IPv4 CIDR in the ipv6 slot; allowed: an IPv6 CIDR such as 64:ff9b:1::/96']],
+    ['the NAT64 prefix overlaps the pod pool', { ipFamilies: ['IPv6'], nat64: { prefix: 'fd00:10:244:64::/96' } },
+      ['nat64.prefix: got "fd00:10:244:64::/96", which overlaps pools.ipv6.cidr ("fd00:10:244::/48"); allowed: a range disjoint from it']],
+    ['the NAT64 pool is a single address', { ipFamilies: ['IPv6'], nat64: { ipv4Pool: '192.168.255.1/32' } },
+      ['nat64.ipv4Pool: got "192.168.255.1/32"; allowed: a prefix of /31 or shorter (tayga keeps the lowest address of its dynamic pool, and takes the next one for itself)']],
+    ['the NAT64 pool is IPv6', { ipFamilies: ['IPv6'], nat64: { ipv4Pool: 'fd00:64::/120' } },
+      ['nat64.ipv4Pool: got "fd00:64::/120", an IPv6 CIDR in the ipv4 slot; allowed: an IPv4 CIDR such as 192.168.255.0/24']],
+    ['the NAT64 gateway is inside the service range', { ipFamilies: ['IPv6'], nat64: { gateway: 'fd00:10:96::64' } },
+      ["nat64.gateway: got \"fd00:10:96::64\", which is inside serviceSubnets.ipv6; allowed: an IPv6 address on kind's Docker network such as fc00:f853:ccd:e793::64, outside the cluster's ranges"]],
+    ['the DNS upstream is IPv4, which an IPv6-only CoreDNS cannot reach', { ipFamilies: ['IPv6'], dns: { upstream: '172.18.0.1' } },
+      ["dns.upstream: got \"172.18.0.1\", which is not an IPv6 address; allowed: an IPv6 address on kind's Docker network such as fc00:f853:ccd:e793::53"]],
+    ['the DNS upstream is link-local', { ipFamilies: ['IPv6'], dns: { upstream: 'fe80::1' } },
+      ["dns.upstream: got \"fe80::1\", a linkLocal address; allowed: an IPv6 address on kind's Docker network such as fc00:f853:ccd:e793::53"]],
+    ['a NAT64 key is misspelled', { ipFamilies: ['IPv6'], nat64: { pool: '10.0.0.0/24' } },
+      ['nat64.pool: unknown key; allowed keys here: prefix, gateway, ipv4Pool']],
   ])('fails if %s', (_what, input, expected) => {
     expect(problemsFor(input)).toEqual(expected);
   });
