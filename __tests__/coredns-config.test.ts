@@ -42,15 +42,15 @@ describe('CoreDnsConfig', () => {
   });
 
   test('custom: dns64 with its prefix, several upstreams, another cluster domain', () => {
-    const corefile = renderCorefile({ upstreams: ['fd00:1::53', '10.0.0.53'], dns64Prefix: '64:ff9b:1::/96', clusterDomain: 'lab.local' });
-    expect(corefile).toContain('    dns64 {\n       prefix 64:ff9b:1::/96\n    }\n');
+    const corefile = renderCorefile({ upstreams: ['fd00:1::53', '10.0.0.53'], dns64Prefix: 'fd00:10:64::/96', clusterDomain: 'lab.local' });
+    expect(corefile).toContain('    dns64 {\n       prefix fd00:10:64::/96\n    }\n');
     expect(corefile).toContain('    forward . [fd00:1::53]:53 10.0.0.53:53 {\n');
     expect(corefile).toContain('    kubernetes lab.local in-addr.arpa ip6.arpa {\n');
   });
 
   // kubeadm's plugins, all of which CoreDNS v1.10.1 has, plus dns64 (plugin.cfg of v1.10.1 lists it).
   test('uses kubeadm\'s plugins and dns64 only', () => {
-    expect(directives(renderCorefile({ upstreams: ['fd00::53'], dns64Prefix: '64:ff9b:1::/96' }))).toEqual([
+    expect(directives(renderCorefile({ upstreams: ['fd00::53'], dns64Prefix: 'fd00:10:64::/96' }))).toEqual([
       'errors', 'health', 'ready', 'kubernetes', 'prometheus', 'dns64', 'forward', 'cache', 'loop', 'reload', 'loadbalance',
     ]);
   });

@@ -13,10 +13,10 @@ describe('DnsChart', () => {
   });
 
   test('custom: dns64 and the upstream reach the Corefile; a chart namespace does not move kubeadm\'s ConfigMap', () => {
-    const chart = new DnsChart(Testing.app(), 'dns', { namespace: 'lab', upstreams: ['fd00::53'], dns64Prefix: '64:ff9b:1::/96' });
+    const chart = new DnsChart(Testing.app(), 'dns', { namespace: 'lab', upstreams: ['fd00::53'], dns64Prefix: 'fd00:10:64::/96' });
     const [configMap] = Testing.synth(chart);
     expect(configMap.metadata.namespace).toBe('kube-system');
-    expect(chart.coreDns.corefile).toContain('prefix 64:ff9b:1::/96');
+    expect(chart.coreDns.corefile).toContain('prefix fd00:10:64::/96');
     expect(chart.coreDns.corefile).toContain('forward . [fd00::53]:53');
   });
 

@@ -114,7 +114,8 @@ function buildSchema() {
     nat64: object({
       prefix: Type.String({
         description: 'The NAT64 prefix, an IPv6 /96: CoreDNS\'s dns64 synthesizes AAAA records in it for IPv4-only names, and tayga '
-          + 'translates it to IPv4. Not the well-known 64:ff9b::/96, which RFC 6052 forbids for private IPv4 addresses such as Docker\'s.',
+          + 'translates it to IPv4. Not the well-known 64:ff9b::/96, which RFC 6052 forbids for private IPv4 addresses such as Docker\'s, '
+          + 'nor RFC 8215\'s 64:ff9b:1::/48, which Debian 12\'s tayga refuses.',
         default: DEFAULT_NAT64_PREFIX,
       }),
       gateway: Type.String({

@@ -49,11 +49,13 @@ export const DEFAULT_SERVICE_PORT = 80;
 
 /**
  * The NAT64 prefix of an IPv6-only lab: CoreDNS's dns64 synthesizes AAAA records in it and tayga
- * translates it. Not the well-known 64:ff9b::/96: RFC 6052 (section 3.1) forbids the well-known prefix
- * for non-global IPv4 addresses, tayga enforces that, and the lab's IPv4 hosts sit on Docker's private
- * network. 64:ff9b:1::/48 is RFC 8215's local-use translation prefix; the lab uses its first /96.
+ * translates it. A network-specific prefix in the lab's own ULA space (beside the pods' fd00:10:244::/48
+ * and the Services' fd00:10:96::/112): the well-known 64:ff9b::/96 is not allowed for non-global IPv4
+ * addresses (RFC 6052, section 3.1), tayga drops them, and the lab's IPv4 hosts sit on Docker's private
+ * network; RFC 8215's local-use 64:ff9b:1::/48 is refused by Debian 12's tayga 0.9.2 as a reserved address
+ * (Debian bug 1061773, fixed in later packages).
  */
-export const DEFAULT_NAT64_PREFIX = '64:ff9b:1::/96';
+export const DEFAULT_NAT64_PREFIX = 'fd00:10:64::/96';
 
 /**
  * The IPv6 subnet of the Docker network kind creates (named `kind`): kind v0.25.0 derives it from the

@@ -236,14 +236,21 @@ function checkNat64(
   const problems: ConfigProblem[] = [];
   const prefix = parseCidr(nat64.prefix, 'ipv6');
   if (typeof prefix === 'string') {
-    problems.push({ path: 'nat64.prefix', message: prefix.replace(/such as [^ ]+$/, 'such as 64:ff9b:1::/96') });
+    problems.push({ path: 'nat64.prefix', message: prefix.replace(/such as [^ ]+$/, `such as ${DEFAULT_IPV6_ONLY.nat64.prefix}`) });
   } else if (prefix.prefix !== 96) {
     problems.push({ path: 'nat64.prefix', message: `got ${show(nat64.prefix)}; allowed: a /96, so that the last 32 bits of an address are the IPv4 address (CoreDNS's dns64 and tayga both accept it)` });
   } else if (prefix.address.toString() === '64:ff9b::') {
     problems.push({
       path: 'nat64.prefix',
-      message: `got ${show(nat64.prefix)}, the well-known prefix; allowed: a network-specific /96 such as 64:ff9b:1::/96 (RFC 6052 forbids the well-known prefix for private IPv4 addresses, tayga refuses to translate them, and the lab's IPv4 hosts are on Docker's private network)`,
+      message: `got ${show(nat64.prefix)}, the well-known prefix; allowed: a network-specific /96 such as ${DEFAULT_IPV6_ONLY.nat64.prefix} (RFC 6052 forbids the well-known prefix for private IPv4 addresses, tayga drops them, and the lab's IPv4 hosts are on Docker's private network)`,
     });
+  } else if (prefix.address.toByteArray()[0] === 0) {
+    problems.push({
+      path: 'nat64.prefix',
+      message: `got ${show(nat64.prefix)}, inside ::/8; allowed: a network-specific /96 such as ${DEFAULT_IPV6_ONLY.nat64.prefix} (Debian 12's tayga 0.9.2 refuses ::/8 as reserved, RFC 8215's 64:ff9b:1::/48 included: "Cannot use reserved address ... in prefix directive")`,
+    });
+  } else if (!['uniqueLocal', 'unicast'].includes(prefix.address.range())) {
+    problems.push({ path: 'nat64.prefix', message: `got ${show(nat64.prefix)}, a ${prefix.address.range()} range; allowed: a unicast /96 such as ${DEFAULT_IPV6_ONLY.nat64.prefix}` });
   } else {
     ranges.push({ path: 'nat64.prefix', cidr: prefix });
   }

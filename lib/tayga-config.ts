@@ -3,12 +3,13 @@ import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
 import * as ipaddr from 'ipaddr.js';
 import { parseCidr } from './cidr';
+import { DEFAULT_NAT64_PREFIX } from './defaults';
 
 export interface TaygaConfigProps {
   /**
    * The NAT64 prefix tayga translates: an IPv6 /96 whose last 32 bits are the IPv4 address. Not the
-   * well-known 64:ff9b::/96 for the lab: tayga (RFC 6052, section 3.1) refuses to translate private
-   * IPv4 addresses in it.
+   * well-known 64:ff9b::/96 for the lab: tayga (RFC 6052, section 3.1) drops private IPv4 addresses in
+   * it; and nothing in ::/8 (RFC 8215's 64:ff9b:1::/48 included), which Debian 12's tayga refuses.
    */
   readonly prefix: string;
   /**
@@ -53,7 +54,10 @@ export class TaygaConfig extends Construct {
       throw new Error(`invalid nat64 prefix ${JSON.stringify(props.prefix)}: must be an ipv6 /96 network`);
     }
     if (prefix.address.toString() === '64:ff9b::') {
-      throw new Error(`invalid nat64 prefix ${JSON.stringify(props.prefix)}: tayga refuses the well-known prefix for private ipv4 addresses; use a network-specific /96 such as 64:ff9b:1::/96`);
+      throw new Error(`invalid nat64 prefix ${JSON.stringify(props.prefix)}: tayga drops private ipv4 addresses in the well-known prefix; use a network-specific /96 such as ${DEFAULT_NAT64_PREFIX}`);
+    }
+    if (prefix.address.toByteArray()[0] === 0) {
+      throw new Error(`invalid nat64 prefix ${JSON.stringify(props.prefix)}: tayga 0.9.2 refuses prefixes in ::/8 as reserved; use a network-specific /96 such as ${DEFAULT_NAT64_PREFIX}`);
     }
     const pool = parseCidr(props.ipv4Pool, 'ipv4');
     if (typeof pool === 'string' || pool.prefix > 31) {
