@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'cdk8s';
 import { TaygaConfig, TaygaConfigProps } from '../lib/tayga-config';
-import { mkTmp } from './support/synth';
+import { mkTmp, renderLabFor } from './support/synth';
 
 const make = (props: TaygaConfigProps) => new TaygaConfig(new App(), 'nat64', props);
 
@@ -49,4 +49,10 @@ describe('TaygaConfig', () => {
   ] as const)('fails if %s', (_what, props, message) => {
     expect(() => make(props)).toThrow(message);
   });
+});
+
+// The NAT64 fixtures (real tayga, real packets; see fixtures/ipv6-only/README.md) must be of today's config.
+test("the NAT64 fixtures were made with the IPv6-only lab's tayga.conf as synth writes it today", () => {
+  const fixture = fs.readFileSync(path.join(__dirname, 'scripts', 'fixtures', 'ipv6-only', 'nat64', 'tayga.conf'), 'utf8');
+  expect(fixture).toBe(renderLabFor({ ipFamilies: ['IPv6'] }).files[TaygaConfig.FILE]);
 });
