@@ -139,15 +139,14 @@ coredns_ready() {
   [[ "${body}" == "HTTP/1.0 200"* || "${body}" == "HTTP/1.1 200"* ]]
 }
 
-# ask NAME SERVER NAME TYPE [dig options]: dig's full answer, kept as a fixture; prints it.
+# ask FIXTURE SERVER NAME TYPE: dig's full answer, kept as a fixture; prints it.
 ask() {
   local fixture="$1" server="$2" name="$3" type="$4" out
-  shift 4
-  out="$(dig @"${server}" +tries=1 +time=5 "$@" "${name}" "${type}" 2>&1)" || true
+  out="$(dig @"${server}" +tries=1 +time=5 "${name}" "${type}" 2>&1)" || true
   printf '%s\n' "${out}" >"${TMP_DIR}/dig-${fixture}.txt"
   if [[ -n "${E2E_FIXTURES_DIR:-}" ]]; then
     mkdir -p "${E2E_FIXTURES_DIR}"
-    printf '$ dig @%s %s %s %s\n%s\n' "${server}" "$*" "${name}" "${type}" "${out}" >"${E2E_FIXTURES_DIR}/dig-${fixture}.txt"
+    printf '$ dig @%s +tries=1 +time=5 %s %s\n%s\n' "${server}" "${name}" "${type}" "${out}" >"${E2E_FIXTURES_DIR}/dig-${fixture}.txt"
   fi
   printf '%s\n' "${out}"
 }
@@ -224,10 +223,11 @@ check_coredns() {
   synthesized="$(node -e 'const ip=require("ipaddr.js");const [p]=ip.parseCIDR(process.argv[1]);const b=p.toByteArray();ip.parse(process.argv[2]).toByteArray().forEach((x,i)=>{b[12+i]=x});console.log(ip.fromByteArray(b).toString())' \
     "${prefix:-::/96}" "${a_addr}" 2>&1)" || synthesized="(not computable: ${synthesized})"
   [[ -n "${prefix}" ]] || fail "the dist's Corefile synthesizes AAAA records (dns64 with a prefix)" "$(cat "${corefile}")"
-  out="$(ask external-a-only-a ::1 "${a_name}" A)"
-  expect_answer "A-only name ${a_name} forwarded to the upstream" "${out}" A "${a_addr}"
+  # AAAA first: the upstream's log then shows dns64's own A question after the empty AAAA answer.
   out="$(ask external-a-only-aaaa ::1 "${a_name}" AAAA)"
   expect_answer "A-only name ${a_name} gets an AAAA synthesized in the dns64 prefix ${prefix} (${a_addr})" "${out}" AAAA "${synthesized}"
+  out="$(ask external-a-only-a ::1 "${a_name}" A)"
+  expect_answer "A-only name ${a_name} forwarded to the upstream" "${out}" A "${a_addr}"
   out="$(ask external-with-aaaa ::1 "${aaaa_name}" AAAA)"
   expect_answer "name ${aaaa_name} with its own AAAA keeps it, nothing synthesized" "${out}" AAAA "${aaaa_addr}"
   # dns64 synthesizes only for queries that came in over IPv6 (its allow_ipv4 is off).
