@@ -27,6 +27,17 @@ describe('CalicoChart', () => {
     expect(objects[0].spec.cidr).toBe('10.244.0.0/16');
   });
 
+  test('custom: IPv6-only, the IPv6 pool alone and an Installation without IPv4 autodetection', () => {
+    const chart = new CalicoChart(testApp(), 'calico', { ipFamilies: ['IPv6'], ipv6Pool: { ...v6, cidr: 'fd00:20::/56' } });
+    const objects = Testing.synth(chart);
+    expect(objects.map(o => `${o.kind}/${o.metadata.name}`)).toEqual(['IPPool/default-ipv6-ippool', 'Installation/default', 'APIServer/default']);
+    expect(objects[0].spec.cidr).toBe('fd00:20::/56');
+    expect(chart.ipv4Pool).toBeUndefined();
+    expect(chart.pools).toEqual([chart.ipv6Pool]);
+    expect(installationOf(objects).spec.calicoNetwork).not.toHaveProperty('nodeAddressAutodetectionV4');
+    expect(installationOf(objects).spec.calicoNetwork.nodeAddressAutodetectionV6).toEqual({ kubernetes: 'NodeInternalIP' });
+  });
+
   test.each([
     ['an IP-in-IP pool', { ...v4, vxlanMode: 'Never', ipipMode: 'Always' }],
     ['an IP-in-IP CrossSubnet pool', { ...v4, vxlanMode: 'Never', ipipMode: 'CrossSubnet' }],
@@ -40,6 +51,22 @@ describe('CalicoChart', () => {
       'invalid bgp false: pool 192.168.0.0/16 uses ipipMode "Always", and only BIRD programs IP-in-IP routes; '
       + 'set bgp true or use vxlanMode "Always" or "CrossSubnet" with ipipMode "Never"',
     );
+  });
+
+  test('fails if an IPv6-only chart is given an IPv4 pool', () => {
+    expect(() => synth({ ipFamilies: ['IPv6'], ipv4Pool: v4 })).toThrow(
+      'invalid ipv4Pool "192.168.0.0/16" with ipFamilies ["IPv6"]: an ipv6-only chart has no ipv4 pool',
+    );
+  });
+
+  test('fails if the families are IPv4 alone', () => {
+    expect(() => synth({ ipFamilies: ['IPv4'] as any })).toThrow(
+      'invalid ipFamilies ["IPv4"]: must be ["IPv4","IPv6"] (dual-stack) or ["IPv6"] (ipv6-only)',
+    );
+  });
+
+  test('fails if the IPv6-only pool is IPv4', () => {
+    expect(() => synth({ ipFamilies: ['IPv6'], ipv6Pool: v4 })).toThrow('invalid pools ["192.168.0.0/16"]: the pool must be ipv6');
   });
 
   test('fails if bgp is false and a pool is unencapsulated', () => {

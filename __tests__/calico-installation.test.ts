@@ -36,6 +36,22 @@ describe('CalicoInstallation', () => {
     expect(objects[0].spec.calicoNetwork).toMatchObject({ bgp: 'Enabled', mtu: 1400 });
   });
 
+  // Operator v1.34.13 renders IP=none from an absent nodeAddressAutodetectionV4 when no IPv4 pool exists
+  // (core_controller.go fillDefaults, render/node.go): calico-node then looks for no IPv4 address.
+  test('custom: IPv6-only leaves nodeAddressAutodetectionV4 out and keeps IPv6 autodetection', () => {
+    const [installation] = synth({ ipFamilies: ['IPv6'] });
+    expect(installation.spec.calicoNetwork).toEqual({
+      bgp: 'Disabled',
+      linuxDataplane: 'Iptables',
+      ipPools: [],
+      nodeAddressAutodetectionV6: { kubernetes: 'NodeInternalIP' },
+    });
+  });
+
+  test('fails if the families are not a lab family set', () => {
+    expect(() => synth({ ipFamilies: ['IPv6', 'IPv4'] as any })).toThrow(/^invalid ipFamilies \["IPv6","IPv4"\]/);
+  });
+
   // bgp Enabled makes the operator render CALICO_NETWORKING_BACKEND=bird (measured with the real operator,
   // ../shared/calico/v3.28.5/dataplane/calico-node-env-bgp-enabled.txt); VXLAN pools need no BIRD.
   test.each([

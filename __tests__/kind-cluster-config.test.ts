@@ -40,6 +40,31 @@ describe('KindClusterConfig', () => {
     expect(make({ allocateNodeCidrs: true }).toJson()).not.toHaveProperty('kubeadmConfigPatches');
   });
 
+  test('custom: IPv6-only, ipFamily ipv6 with one IPv6 pod and service subnet, allocation still off', () => {
+    const json = make({ ipFamily: 'ipv6' }).toJson() as any;
+    expect(json.networking).toEqual({
+      ipFamily: 'ipv6', disableDefaultCNI: true, podSubnet: 'fd00:10:244::/48', serviceSubnet: 'fd00:10:96::/112',
+    });
+    expect(json.kubeadmConfigPatches).toHaveLength(1);
+    expect(make({ ipFamily: 'ipv6', podSubnets: ['fd00:20::/56'], serviceSubnets: ['fd00:30::/112'] }).toJson()).toMatchObject({
+      networking: { podSubnet: 'fd00:20::/56', serviceSubnet: 'fd00:30::/112' },
+    });
+  });
+
+  // kind v0.25.0 validateSubnets: "only one CIDR allowed for single-stack networking", "expected IPv6 CIDR for IPv6 family".
+  test.each([
+    ['ipFamily ipv6 gets two pod subnets', { ipFamily: 'ipv6', podSubnets: ['192.168.0.0/16', 'fd00:10:244::/48'] },
+      'invalid pod subnets ["192.168.0.0/16","fd00:10:244::/48"] for ipFamily "ipv6": must be exactly one ipv6 cidr'],
+    ['ipFamily ipv6 gets an IPv4 service subnet', { ipFamily: 'ipv6', serviceSubnets: ['10.96.0.0/16'] },
+      'invalid service subnets ["10.96.0.0/16"] for ipFamily "ipv6": must be exactly one ipv6 cidr'],
+    ['ipFamily dual gets the IPv6 subnet first', { podSubnets: ['fd00:10:244::/48', '192.168.0.0/16'] },
+      'invalid pod subnets ["fd00:10:244::/48","192.168.0.0/16"] for ipFamily "dual": must be an ipv4 then an ipv6 cidr'],
+    ['ipFamily is ipv4', { ipFamily: 'ipv4' },
+      'invalid kind ipFamily "ipv4": must be "dual" or "ipv6" (an ipv4-only cluster is no variant of this ipv6 lab)'],
+  ] as const)('fails if %s', (_what, props, message) => {
+    expect(() => make(props as KindClusterConfigProps)).toThrow(message);
+  });
+
   /** The kube-controller-manager extraArgs that kind merges into its kubeadm ClusterConfiguration. */
   const controllerManagerArgs = (json: any) => (json.kubeadmConfigPatches ?? [])
     .map((p: string) => parse(p))

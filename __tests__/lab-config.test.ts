@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DEFAULT_LAB_CONFIG } from '../lib/config-schema';
+import { DEFAULT_IPV6_ONLY, DEFAULT_LAB_CONFIG } from '../lib/config-schema';
 import { LabConfigError, configWarnings, formatWarnings, loadLabConfig, parseLabConfigYaml, resolveLabConfig } from '../lib/lab-config';
 import { mkTmp } from './support/synth';
 
@@ -50,6 +50,30 @@ describe('lab configuration', () => {
   test('policy: on and off are read as strings (YAML 1.2), not booleans', () => {
     expect(resolveLabConfig(parseLabConfigYaml('policy: on\n', 'x')).policy).toBe('on');
     expect(resolveLabConfig(parseLabConfigYaml('policy: off\n', 'x')).policy).toBe('off');
+  });
+
+  test('ipFamilies [IPv6]: the IPv6 pool and range, and the NAT64 and DNS defaults; no IPv4 keys', () => {
+    const config = resolveLabConfig({ ipFamilies: ['IPv6'] });
+    expect(config).toEqual({
+      ...DEFAULT_LAB_CONFIG,
+      ipFamilies: ['IPv6'],
+      pools: { ipv6: DEFAULT_LAB_CONFIG.pools.ipv6 },
+      serviceSubnets: { ipv6: DEFAULT_LAB_CONFIG.serviceSubnets.ipv6 },
+      nat64: { prefix: 'fd00:10:64::/96', gateway: 'fc00:f853:ccd:e793::64', ipv4Pool: '192.168.255.0/24' },
+      dns: { upstream: 'fc00:f853:ccd:e793::53' },
+    });
+    expect(config.nat64).toEqual(DEFAULT_IPV6_ONLY.nat64);
+  });
+
+  test('ipFamilies [IPv6], custom values override only what they name', () => {
+    const config = resolveLabConfig({ ipFamilies: ['IPv6'], pools: { ipv6: { blockSize: 120 } }, nat64: { ipv4Pool: '100.64.0.0/24' }, dns: { upstream: 'fd00:53::53' } });
+    expect(config.pools).toEqual({ ipv6: { ...DEFAULT_LAB_CONFIG.pools.ipv6, blockSize: 120 } });
+    expect(config.nat64).toEqual({ ...DEFAULT_IPV6_ONLY.nat64, ipv4Pool: '100.64.0.0/24' });
+    expect(config.dns).toEqual({ upstream: 'fd00:53::53' });
+  });
+
+  test('ipFamilies [IPv4, IPv6] written out is the default', () => {
+    expect(resolveLabConfig({ ipFamilies: ['IPv4', 'IPv6'] })).toEqual(DEFAULT_LAB_CONFIG);
   });
 
   test('image references: a tag, a registry with a port, a tag pinned by digest', () => {
@@ -137,7 +161,7 @@ describe('lab configuration', () => {
     ['an encapsulation mode is misspelled', { pools: { ipv6: { vxlanMode: 'always' } } },
       ['pools.ipv6.vxlanMode: got "always"; allowed: "Never", "Always", "CrossSubnet"']],
     ['a top-level key is unknown', { clustername: 'x' },
-      ['clustername: unknown key; allowed keys here: clusterName, workers, kindNodeImage, pools, serviceSubnets, multitool, routing, bgp, router, policy, externalHost']],
+      ['clustername: unknown key; allowed keys here: clusterName, workers, kindNodeImage, ipFamilies, pools, serviceSubnets, multitool, routing, bgp, router, policy, externalHost, nat64, dns']],
     ['a nested key is misspelled', { pools: { ipv4: { natOutgoin: true } } },
       ['pools.ipv4.natOutgoin: unknown key; allowed keys here: cidr, blockSize, vxlanMode, ipipMode, natOutgoing']],
     ['natOutgoing is a string', { pools: { ipv4: { natOutgoing: 'yes' } } },
@@ -225,6 +249,51 @@ describe('lab configuration', () => {
       ['router.asNumber: got 65100 while routing is "vxlan", where it does nothing; allowed: the default 65000, or routing: "bgp"']],
     ['the cluster AS is set while routing is vxlan', { bgp: { asNumber: 64600 } },
       ['bgp.asNumber: got 64600 while routing is "vxlan", where it does nothing; allowed: the default 64512, or routing: "bgp"']],
+    // ipFamilies: the two family sets the lab offers, nothing else.
+    ['ipFamilies is empty', { ipFamilies: [] },
+      ['ipFamilies: got [], an empty list; allowed: ["IPv4","IPv6"] (dual-stack, the default) or ["IPv6"] (IPv6-only)']],
+    ['ipFamilies names a family twice', { ipFamilies: ['IPv6', 'IPv6'] },
+      ['ipFamilies: got ["IPv6","IPv6"], which names a family twice; allowed: ["IPv4","IPv6"] (dual-stack, the default) or ["IPv6"] (IPv6-only)']],
+    ['ipFamilies is IPv4 alone', { ipFamilies: ['IPv4'] },
+      ['ipFamilies: got ["IPv4"], an IPv4-only lab; allowed: ["IPv4","IPv6"] (dual-stack, the default) or ["IPv6"] (IPv6-only) (this lab teaches IPv6 pod networking: an IPv4-only cluster has none)']],
+    ['ipFamilies puts IPv6 first', { ipFamilies: ['IPv6', 'IPv4'] },
+      [`ipFamilies: got ["IPv6","IPv4"], IPv6-primary dual-stack; allowed: ["IPv4","IPv6"] (dual-stack, the default) or ["IPv6"] (IPv6-only) (the lab's dual-stack is IPv4-primary, as its README: kind and the Services take the first family as primary)`]],
+    ['a family is spelled in lower case', { ipFamilies: ['ipv6'] },
+      ['ipFamilies.0: got "ipv6"; allowed: "IPv4", "IPv6"']],
+    ['ipFamilies is a string', { ipFamilies: 'IPv6' },
+      ['ipFamilies: got "IPv6"; allowed: a value of type array']],
+    ['an IPv6-only lab configures an IPv4 pool and service range', { ipFamilies: ['IPv6'], pools: { ipv4: { natOutgoing: false } }, serviceSubnets: { ipv4: '10.96.0.0/16' } }, [
+      'pools.ipv4: got {"natOutgoing":false}, an IPv4 pool; allowed: no IPv4 pool: an IPv6-only lab (ipFamilies ["IPv6"]) has none; remove it, or set ipFamilies to ["IPv4", "IPv6"]',
+      'serviceSubnets.ipv4: got "10.96.0.0/16", an IPv4 service range; allowed: no IPv4 service range: an IPv6-only lab (ipFamilies ["IPv6"]) has none; remove it, or set ipFamilies to ["IPv4", "IPv6"]',
+    ]],
+    ['a dual-stack lab configures NAT64 and DNS', { nat64: { prefix: 'fd00:10:64::/96' }, dns: { upstream: 'fd00::53' } }, [
+      'nat64: got {"prefix":"fd00:10:64::/96"} in a dual-stack lab; allowed: nat64 only with ipFamilies ["IPv6"] (pods with an IPv4 address need no NAT64 or DNS64)',
+      'dns: got {"upstream":"fd00::53"} in a dual-stack lab; allowed: dns only with ipFamilies ["IPv6"] (pods with an IPv4 address need no NAT64 or DNS64)',
+    ]],
+    ['the NAT64 prefix is the well-known 64:ff9b::/96', { ipFamilies: ['IPv6'], nat64: { prefix: '64:ff9b::/96' } },
+      [`nat64.prefix: got "64:ff9b::/96", the well-known prefix; allowed: a network-specific /96 such as fd00:10:64::/96 (RFC 6052 forbids the well-known prefix for private IPv4 addresses, tayga drops them, and the lab's IPv4 hosts are on Docker's private network)`]],
+    ['the NAT64 prefix is RFC 8215\'s local-use 64:ff9b:1::/96, which Debian 12\'s tayga refuses', { ipFamilies: ['IPv6'], nat64: { prefix: '64:ff9b:1::/96' } },
+      ['nat64.prefix: got "64:ff9b:1::/96", inside ::/8; allowed: a network-specific /96 such as fd00:10:64::/96 (Debian 12\'s tayga 0.9.2 refuses ::/8 as reserved, RFC 8215\'s 64:ff9b:1::/48 included: "Cannot use reserved address ... in prefix directive")']],
+    ['the NAT64 prefix is multicast', { ipFamilies: ['IPv6'], nat64: { prefix: 'ff05:64::/96' } },
+      ['nat64.prefix: got "ff05:64::/96", a multicast range; allowed: a unicast /96 such as fd00:10:64::/96']],
+    ['the NAT64 prefix is not a /96', { ipFamilies: ['IPv6'], nat64: { prefix: 'fd00:10:64::/64' } },
+      ["nat64.prefix: got \"fd00:10:64::/64\"; allowed: a /96, so that the last 32 bits of an address are the IPv4 address (CoreDNS's dns64 and tayga both accept it)"]],
+    ['the NAT64 prefix is IPv4', { ipFamilies: ['IPv6'], nat64: { prefix: '10.64.0.0/16' } },
+      ['nat64.prefix: got "10.64.0.0/16", an IPv4 CIDR in the ipv6 slot; allowed: an IPv6 CIDR such as fd00:10:64::/96']],
+    ['the NAT64 prefix overlaps the pod pool', { ipFamilies: ['IPv6'], nat64: { prefix: 'fd00:10:244:64::/96' } },
+      ['nat64.prefix: got "fd00:10:244:64::/96", which overlaps pools.ipv6.cidr ("fd00:10:244::/48"); allowed: a range disjoint from it']],
+    ['the NAT64 pool is a single address', { ipFamilies: ['IPv6'], nat64: { ipv4Pool: '192.168.255.1/32' } },
+      ['nat64.ipv4Pool: got "192.168.255.1/32"; allowed: a prefix of /31 or shorter (tayga keeps the lowest address of its dynamic pool, and takes the next one for itself)']],
+    ['the NAT64 pool is IPv6', { ipFamilies: ['IPv6'], nat64: { ipv4Pool: 'fd00:64::/120' } },
+      ['nat64.ipv4Pool: got "fd00:64::/120", an IPv6 CIDR in the ipv4 slot; allowed: an IPv4 CIDR such as 192.168.255.0/24']],
+    ['the NAT64 gateway is inside the service range', { ipFamilies: ['IPv6'], nat64: { gateway: 'fd00:10:96::64' } },
+      ["nat64.gateway: got \"fd00:10:96::64\", which is inside serviceSubnets.ipv6; allowed: an IPv6 address on kind's Docker network such as fc00:f853:ccd:e793::64, outside the cluster's ranges"]],
+    ['the DNS upstream is IPv4, which an IPv6-only CoreDNS cannot reach', { ipFamilies: ['IPv6'], dns: { upstream: '172.18.0.1' } },
+      ["dns.upstream: got \"172.18.0.1\", which is not an IPv6 address; allowed: an IPv6 address on kind's Docker network such as fc00:f853:ccd:e793::53"]],
+    ['the DNS upstream is link-local', { ipFamilies: ['IPv6'], dns: { upstream: 'fe80::1' } },
+      ["dns.upstream: got \"fe80::1\", a linkLocal address; allowed: an IPv6 address on kind's Docker network such as fc00:f853:ccd:e793::53"]],
+    ['a NAT64 key is misspelled', { ipFamilies: ['IPv6'], nat64: { pool: '10.0.0.0/24' } },
+      ['nat64.pool: unknown key; allowed keys here: prefix, gateway, ipv4Pool']],
   ])('fails if %s', (_what, input, expected) => {
     expect(problemsFor(input)).toEqual(expected);
   });
@@ -305,7 +374,7 @@ describe('lab configuration', () => {
     });
 
     test('a pool with exactly one block per node is fine', () => {
-      expect(resolveLabConfig({ workers: 3, pools: { ipv4: { cidr: '10.10.0.0/24', blockSize: 26 } } }).pools.ipv4.cidr).toBe('10.10.0.0/24');
+      expect(resolveLabConfig({ workers: 3, pools: { ipv4: { cidr: '10.10.0.0/24', blockSize: 26 } } }).pools.ipv4?.cidr).toBe('10.10.0.0/24');
     });
 
     test('a block size already refused gets no second message', () => {

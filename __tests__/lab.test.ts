@@ -225,3 +225,48 @@ describe('Lab with policy: on', () => {
   });
 });
 
+describe('Lab, IPv6-only (ipFamilies [IPv6])', () => {
+  const lab = renderLabFor({ ipFamilies: ['IPv6'] });
+
+  test('defaults: snapshot of every synthesized file', () => {
+    expect(lab.files).toMatchSnapshot();
+  });
+
+  test('writes the DNS chart after the workload, and tayga.conf beside the kind config, out of `kubectl apply -f dist`\'s reach', () => {
+    expect(Object.keys(lab.files).sort()).toEqual([
+      '0000-calico.k8s.yaml', '0001-multitool.k8s.yaml', '0002-dns.k8s.yaml', path.join('kind', 'cluster.yaml'), path.join('lab', 'facts.json'), path.join('nat64', 'tayga.conf'),
+    ]);
+  });
+
+  test('objects: the IPv6 pool, the Installation, the workload, one IPv6-only Service and the coredns ConfigMap', () => {
+    expect(lab.objects.map(o => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'IPPool/default-ipv6-ippool',
+      'Installation/default',
+      'APIServer/default',
+      'ConfigMap/multitool-nginx',
+      'DaemonSet/multitool',
+      'Service/multitool-ipv6-only',
+      'ConfigMap/coredns',
+    ]);
+    expect(find(lab.objects, 'Installation', 'default').spec.calicoNetwork).not.toHaveProperty('nodeAddressAutodetectionV4');
+    expect(find(lab.objects, 'ConfigMap', 'multitool-nginx').data!['nginx.conf']).not.toMatch(/^\s*listen 8080;/m);
+  });
+
+  test('kind config: ipFamily ipv6, the IPv6 pool as the only pod subnet, the IPv6 service range', () => {
+    expect(lab.kind.networking).toEqual({
+      ipFamily: 'ipv6', disableDefaultCNI: true, podSubnet: 'fd00:10:244::/48', serviceSubnet: 'fd00:10:96::/112',
+    });
+  });
+
+  test('custom: the NAT64 prefix reaches both CoreDNS and tayga, the upstream reaches CoreDNS', () => {
+    const custom = renderLabFor({
+      ipFamilies: ['IPv6'], pools: { ipv6: { cidr: 'fd00:20::/56' } }, serviceSubnets: { ipv6: 'fd00:30::/112' },
+      nat64: { prefix: 'fd00:64::/96', ipv4Pool: '100.64.0.0/24' }, dns: { upstream: 'fc00:f853:ccd:e793::99' },
+    });
+    const corefile = find(custom.objects, 'ConfigMap', 'coredns').data!.Corefile;
+    expect(corefile).toContain('prefix fd00:64::/96');
+    expect(corefile).toContain('forward . [fc00:f853:ccd:e793::99]:53 {');
+    expect(custom.files[path.join('nat64', 'tayga.conf')]).toContain('prefix fd00:64::/96\ndynamic-pool 100.64.0.0/24\n');
+    expect(custom.kind.networking).toMatchObject({ podSubnet: 'fd00:20::/56', serviceSubnet: 'fd00:30::/112' });
+  });
+});

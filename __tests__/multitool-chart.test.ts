@@ -21,6 +21,21 @@ describe('MultitoolChart', () => {
     }
   });
 
+  // An IPv6-only API server refuses RequireDualStack; the dual-stack Service is left out, not renamed.
+  test('custom: IPv6-only, the IPv6-only Service alone and nginx on [::] alone', () => {
+    const chart = new MultitoolChart(testApp(), 'multitool', { ipFamilies: ['IPv6'] });
+    const objects = Testing.synth(chart);
+    expect(objects.map(o => `${o.kind}/${o.metadata.name}`)).toEqual(['ConfigMap/multitool-nginx', 'DaemonSet/multitool', 'Service/multitool-ipv6-only']);
+    expect(objects[2].spec).toMatchObject({ ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv6'] });
+    expect(chart.dualStack).toBeUndefined();
+    expect(chart.services).toEqual([chart.ipv6Only]);
+    expect(chart.multitool.ipFamilies).toEqual(['IPv6']);
+  });
+
+  test('fails if the families are empty', () => {
+    expect(() => synth({ ipFamilies: [] as any })).toThrow('invalid ipFamilies []');
+  });
+
   test("custom: every object lands in the chart's namespace", () => {
     const objects = synth({ namespace: 'lab', port: 9090, servicePort: 8000 });
     expect(objects.map(o => `${o.kind}/${o.metadata.namespace}`)).toEqual(['ConfigMap/lab', 'DaemonSet/lab', 'Service/lab', 'Service/lab']);

@@ -88,6 +88,16 @@ describe('Multitool', () => {
     expect(script).toMatch(/127\.0\.0\.1:8080\/ && curl .*\[::1\]:8080/);
   });
 
+  test('custom: IPv6-only, nginx on [::] alone and the probe over [::1] alone', () => {
+    const { configMap, ds } = synth({ ipFamilies: ['IPv6'], port: 9090 });
+    const conf: string = configMap.data['nginx.conf'];
+    expect(conf.split('\n').filter(l => /^\s*listen /.test(l)).map(l => l.trim())).toEqual([
+      'listen [::]:9090;   # IPv6 only: an IPv6-only cluster\'s pods have no IPv4 address',
+    ]);
+    expect(ds.spec.template.spec.containers[0].readinessProbe.exec.command).toEqual(['sh', '-c', "curl -fsS -o /dev/null --max-time 2 'http://[::1]:9090/'"]);
+    expect(ds.spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION]).toBe(createHash('sha256').update(renderNginxConfig(9090, ['IPv6'])).digest('hex'));
+  });
+
   // Found by the API-server suite: zero values the server does not store make every re-apply "configured".
   test('emits no zero values the API server drops (re-apply stays "unchanged")', () => {
     const { ds } = synth();
@@ -98,6 +108,7 @@ describe('Multitool', () => {
   test.each([
     ['the port is out of range', { port: 65536 }, /invalid multitool port 65536/],
     ['the name is not a DNS label', { name: 'Multi_Tool' }, /invalid multitool name "Multi_Tool"/],
+    ['the families are IPv4 alone', { ipFamilies: ['IPv4'] as any }, 'invalid multitool ipFamilies ["IPv4"]: must be ["IPv4","IPv6"] (dual-stack) or ["IPv6"] (ipv6-only)'],
   ])('fails if %s', (_what, props, message) => {
     expect(() => synth(props)).toThrow(message);
   });

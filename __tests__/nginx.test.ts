@@ -40,8 +40,8 @@ function withPidFile(conf: string, pidFile: string): string {
   return moved;
 }
 
-/** Starts nginx on `conf`; resolves once it answers on 127.0.0.1 (bounded), rejects if it exits or never does. */
-async function startNginx(conf: string, port: number): Promise<ChildProcess> {
+/** Starts nginx on `conf`; resolves once it answers on `host` (bounded), rejects if it exits or never does. */
+async function startNginx(conf: string, port: number, host = '127.0.0.1'): Promise<ChildProcess> {
   const dir = mkTmp('nginx');
   // Concurrent runs on this machine must not share the config's pid file: keep this one in the temp dir.
   fs.writeFileSync(path.join(dir, 'nginx.conf'), withPidFile(conf, path.join(dir, 'nginx.pid')));
@@ -61,14 +61,14 @@ async function startNginx(conf: string, port: number): Promise<ChildProcess> {
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`nginx exited with ${proc.exitCode}: ${stderr}`);
     try {
-      await get('127.0.0.1', port);
+      await get(host, port);
       return proc;
     } catch {
       await new Promise(r => setTimeout(r, 100));
     }
   }
   proc.kill('SIGKILL');
-  throw new Error(`nginx did not answer on 127.0.0.1:${port} within 10 s: ${stderr}`);
+  throw new Error(`nginx did not answer on ${host}:${port} within 10 s: ${stderr}`);
 }
 
 /** The check under test: 200 on both loopback families, each answer naming the family it came in on. */
@@ -108,6 +108,20 @@ async function expectAnswersOnBothFamilies(conf: string, port: number): Promise<
 
   test('the config names its pid file /tmp/nginx.pid, outside the compiled-in pid directory', () => {
     expect(conf.split('\n')).toContain('pid /tmp/nginx.pid;');
+  });
+
+  // An IPv6-only pod has no IPv4 address but 127.0.0.1: nginx answers on [::1] only, as the probe asks.
+  test('IPv6-only: answers 200 on [::1] and refuses 127.0.0.1', async () => {
+    const v6only = renderLabFor({ ipFamilies: ['IPv6'], multitool: { port } }).objects.find(o => o.kind === 'ConfigMap' && o.metadata.name === 'multitool-nginx')!.data!['nginx.conf'];
+    const proc = await startNginx(v6only, port, '::1');
+    try {
+      const v6 = await get('::1', port);
+      expect(v6.status).toBe(200);
+      expect(v6.body).toMatch(/answered over IPv6 on ::1 port \d+/);
+      await expect(get('127.0.0.1', port)).rejects.toThrow(/ECONNREFUSED/);
+    } finally {
+      proc.kill('SIGTERM');
+    }
   });
 });
 

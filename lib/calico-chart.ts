@@ -4,6 +4,7 @@ import { CalicoBgpConfiguration, CalicoBgpConfigurationProps } from './calico-bg
 import { CalicoBgpPeer, CalicoBgpPeerProps } from './calico-bgp-peer';
 import { CalicoInstallation } from './calico-installation';
 import { CalicoIpPool, CalicoIpPoolProps } from './calico-ip-pool';
+import { DUAL_STACK, LabIpFamilies, checkLabIpFamilies, isIpv6Only } from './cidr';
 import { DEFAULT_POOLS } from './defaults';
 
 /** A pool of the chart: every CalicoIpPool prop but the name, which the chart sets. */
@@ -11,7 +12,13 @@ export type CalicoChartPool = Omit<CalicoIpPoolProps, 'name'>;
 
 export interface CalicoChartProps extends ChartProps {
   /**
-   * The IPv4 pool, named `default-ipv4-ippool`.
+   * The address families: `["IPv4", "IPv6"]` (dual-stack) or `["IPv6"]` (IPv6-only: no IPv4 pool, and an
+   * Installation without IPv4 node-address autodetection).
+   * @default ["IPv4", "IPv6"]
+   */
+  readonly ipFamilies?: LabIpFamilies;
+  /**
+   * The IPv4 pool, named `default-ipv4-ippool`; not allowed with `ipFamilies: ["IPv6"]`.
    * @default - 192.168.0.0/16, blocks of /26, VXLAN CrossSubnet, NAT outgoing
    */
   readonly ipv4Pool?: CalicoChartPool;
@@ -47,15 +54,20 @@ function bgpNeed(pool: CalicoChartPool): string | undefined {
 }
 
 /**
- * Calico for the lab: both IP pools, then the operator's Installation and APIServer. BGP stays off
- * unless asked for or a pool cannot work without it.
+ * Calico for the lab: its IP pools (IPv4 and IPv6, or IPv6 alone), then the operator's Installation and
+ * APIServer. BGP stays off unless asked for or a pool cannot work without it.
  *
  * The pools come first in the file on purpose: the operator reads the pools that exist when it
- * reconciles the Installation to decide whether the CNI assigns IPv6 addresses.
+ * reconciles the Installation to decide which families the CNI assigns (`assign_ipv4`, `assign_ipv6`)
+ * and, with no IPv4 pool and no IPv4 autodetection, renders calico-node with `IP=none`.
  */
 export class CalicoChart extends Chart {
-  public readonly ipv4Pool: CalicoIpPool;
+  public readonly ipFamilies: LabIpFamilies;
+  /** The IPv4 pool; undefined in an IPv6-only chart. */
+  public readonly ipv4Pool?: CalicoIpPool;
   public readonly ipv6Pool: CalicoIpPool;
+  /** Every pool of the chart, IPv4 first. */
+  public readonly pools: readonly CalicoIpPool[];
   public readonly installation: CalicoInstallation;
   /** The `BGPConfiguration`, when the props give one. */
   public readonly bgpConfiguration?: CalicoBgpConfiguration;
@@ -63,14 +75,22 @@ export class CalicoChart extends Chart {
 
   constructor(scope: Construct, id: string, props: CalicoChartProps = {}) {
     super(scope, id, { disableResourceNameHashes: true, ...props });
-    const v4 = props.ipv4Pool ?? DEFAULT_POOLS.ipv4;
-    const v6 = props.ipv6Pool ?? DEFAULT_POOLS.ipv6;
-    this.ipv4Pool = new CalicoIpPool(this, 'Ipv4Pool', { name: 'default-ipv4-ippool', ...v4 });
-    this.ipv6Pool = new CalicoIpPool(this, 'Ipv6Pool', { name: 'default-ipv6-ippool', ...v6 });
-    if (this.ipv4Pool.family !== 'ipv4' || this.ipv6Pool.family !== 'ipv6') {
-      throw new Error(`invalid pools ${JSON.stringify([v4.cidr, v6.cidr])}: the first must be ipv4 and the second ipv6`);
+    this.ipFamilies = checkLabIpFamilies('ipFamilies', props.ipFamilies ?? DUAL_STACK);
+    const ipv6Only = isIpv6Only(this.ipFamilies);
+    if (ipv6Only && props.ipv4Pool) {
+      throw new Error(`invalid ipv4Pool ${JSON.stringify(props.ipv4Pool.cidr)} with ipFamilies ["IPv6"]: an ipv6-only chart has no ipv4 pool`);
     }
-    const needs = [v4, v6].flatMap(p => (bgpNeed(p) ? [`pool ${p.cidr} ${bgpNeed(p)}`] : []));
+    const v4 = ipv6Only ? undefined : props.ipv4Pool ?? DEFAULT_POOLS.ipv4;
+    const v6 = props.ipv6Pool ?? DEFAULT_POOLS.ipv6;
+    this.ipv4Pool = v4 && new CalicoIpPool(this, 'Ipv4Pool', { name: 'default-ipv4-ippool', ...v4 });
+    this.ipv6Pool = new CalicoIpPool(this, 'Ipv6Pool', { name: 'default-ipv6-ippool', ...v6 });
+    if ((this.ipv4Pool && this.ipv4Pool.family !== 'ipv4') || this.ipv6Pool.family !== 'ipv6') {
+      const cidrs = v4 ? [v4.cidr, v6.cidr] : [v6.cidr];
+      throw new Error(`invalid pools ${JSON.stringify(cidrs)}: ${v4 ? 'the first must be ipv4 and the second ipv6' : 'the pool must be ipv6'}`);
+    }
+    this.pools = this.ipv4Pool ? [this.ipv4Pool, this.ipv6Pool] : [this.ipv6Pool];
+    const specs = v4 ? [v4, v6] : [v6];
+    const needs = specs.flatMap(p => (bgpNeed(p) ? [`pool ${p.cidr} ${bgpNeed(p)}`] : []));
     if (props.bgp === false && needs.length > 0) {
       throw new Error(`invalid bgp false: ${needs.join('; ')}; set bgp true or use vxlanMode "Always" or "CrossSubnet" with ipipMode "Never"`);
     }
@@ -87,8 +107,8 @@ export class CalicoChart extends Chart {
       this.bgpConfiguration = new CalicoBgpConfiguration(this, 'BgpConfiguration', props.bgpConfiguration);
     }
     this.bgpPeers = peers.map(p => new CalicoBgpPeer(this, `BgpPeer-${p.name}`, p));
-    this.installation = new CalicoInstallation(this, 'Installation', { bgp: props.bgp ?? (needs.length > 0 || bgpObjects) });
+    this.installation = new CalicoInstallation(this, 'Installation', { bgp: props.bgp ?? (needs.length > 0 || bgpObjects), ipFamilies: this.ipFamilies });
     // The operator reads the pools when it first reconciles; calico-node reads the BGP objects when it starts.
-    this.installation.node.addDependency(this.ipv4Pool, this.ipv6Pool, ...(this.bgpConfiguration ? [this.bgpConfiguration] : []), ...this.bgpPeers);
+    this.installation.node.addDependency(...this.pools, ...(this.bgpConfiguration ? [this.bgpConfiguration] : []), ...this.bgpPeers);
   }
 }

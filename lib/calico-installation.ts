@@ -11,8 +11,17 @@ import {
   InstallationSpecCniType,
   InstallationSpecVariant,
 } from '../imports/installation-operator.tigera.io';
+import { DUAL_STACK, LabIpFamilies, checkLabIpFamilies, isIpv6Only } from './cidr';
 
 export interface CalicoInstallationProps {
+  /**
+   * The address families of the nodes. With `["IPv6"]` the Installation has no
+   * `nodeAddressAutodetectionV4`, and with no IPv4 pool in the cluster the operator (v1.34.13
+   * `fillDefaults`) leaves it unset: it renders calico-node with `IP=none`, so calico-node never looks for
+   * an IPv4 address, and, with `bgp`, `CALICO_ROUTER_ID=hash` (BIRD's router ID from the node name).
+   * @default ["IPv4", "IPv6"]
+   */
+  readonly ipFamilies?: LabIpFamilies;
   /**
    * Run BIRD and a BGP mesh between nodes (`calicoNetwork.bgp: Enabled`, networking backend `bird`).
    *
@@ -37,7 +46,8 @@ export interface CalicoInstallationProps {
 }
 
 /**
- * The tigera operator's `Installation` named `default` for a dual-stack Calico with pools managed out of band.
+ * The tigera operator's `Installation` named `default` for a dual-stack or IPv6-only Calico with pools
+ * managed out of band.
  *
  * `calicoNetwork.ipPools: []` is the operator's documented way of saying "create no pools": the lab's
  * `IPPool` objects are applied before this one, so when the operator reconciles it finds both pools, turns
@@ -52,6 +62,7 @@ export class CalicoInstallation extends Construct {
   public readonly spec: InstallationSpec;
   /** Whether BIRD runs (`calicoNetwork.bgp: Enabled`). */
   public readonly bgp: boolean;
+  public readonly ipFamilies: LabIpFamilies;
 
   constructor(scope: Construct, id: string, props: CalicoInstallationProps = {}) {
     super(scope, id);
@@ -59,6 +70,8 @@ export class CalicoInstallation extends Construct {
       throw new Error(`invalid mtu ${JSON.stringify(props.mtu)}: must be an integer from 1280 (the ipv6 minimum) to 9000`);
     }
     this.bgp = props.bgp ?? false;
+    const ipFamilies = checkLabIpFamilies('ipFamilies', props.ipFamilies ?? DUAL_STACK);
+    this.ipFamilies = ipFamilies;
     this.spec = {
       variant: InstallationSpecVariant.CALICO,
       cni: {
@@ -70,7 +83,7 @@ export class CalicoInstallation extends Construct {
         linuxDataplane: InstallationSpecCalicoNetworkLinuxDataplane.IPTABLES,
         ipPools: [],
         mtu: props.mtu,
-        nodeAddressAutodetectionV4: {
+        nodeAddressAutodetectionV4: isIpv6Only(ipFamilies) ? undefined : {
           kubernetes: InstallationSpecCalicoNetworkNodeAddressAutodetectionV4Kubernetes.NODE_INTERNAL_IP,
         },
         nodeAddressAutodetectionV6: {

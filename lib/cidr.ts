@@ -9,6 +9,38 @@ export type IpFamily = 'ipv4' | 'ipv6';
 export const IP_FAMILIES: readonly IpFamily[] = ['ipv4', 'ipv6'];
 export const FAMILY_NAME: Record<IpFamily, string> = { ipv4: 'IPv4', ipv6: 'IPv6' };
 
+/** A family as Kubernetes spells it (Service `ipFamilies`) and as the lab configuration's `ipFamilies` does. */
+export type K8sIpFamily = 'IPv4' | 'IPv6';
+
+/**
+ * The family sets the lab offers: dual-stack, IPv4 first as in the lab's README, or IPv6-only. An
+ * IPv4-only cluster is not one of them: it has no IPv6 to teach.
+ */
+export type LabIpFamilies = readonly ['IPv4', 'IPv6'] | readonly ['IPv6'];
+export const DUAL_STACK: readonly ['IPv4', 'IPv6'] = ['IPv4', 'IPv6'];
+export const IPV6_ONLY: readonly ['IPv6'] = ['IPv6'];
+
+/** Whether a family set is the IPv6-only one. */
+export function isIpv6Only(families: LabIpFamilies): families is readonly ['IPv6'] {
+  return families.length === 1 && families[0] === 'IPv6';
+}
+
+/** The lower-case families of a family set, in its order (`['ipv4', 'ipv6']` or `['ipv6']`). */
+export function familiesOf(families: LabIpFamilies): IpFamily[] {
+  return families.map(f => (f === 'IPv4' ? 'ipv4' : 'ipv6'));
+}
+
+/**
+ * Checks a family set as the constructs receive it; throws a plain Error naming what is allowed. The lab
+ * configuration gives its own, more detailed messages (lib/lab-config.ts).
+ */
+export function checkLabIpFamilies(what: string, families: readonly string[]): LabIpFamilies {
+  const same = (a: readonly string[]) => a.length === families.length && a.every((f, i) => f === families[i]);
+  if (same(DUAL_STACK)) return DUAL_STACK;
+  if (same(IPV6_ONLY)) return IPV6_ONLY;
+  throw new Error(`invalid ${what} ${JSON.stringify(families)}: must be ["IPv4","IPv6"] (dual-stack) or ["IPv6"] (ipv6-only)`);
+}
+
 /** Calico's encapsulation modes, as IPPool `ipipMode` / `vxlanMode` spell them. */
 export type EncapsulationMode = 'Never' | 'Always' | 'CrossSubnet';
 export const ENCAPSULATION_MODES: readonly EncapsulationMode[] = ['Never', 'Always', 'CrossSubnet'];

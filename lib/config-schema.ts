@@ -8,11 +8,12 @@
  */
 import type { ObjectOptions, Static, TObject, TProperties } from '@sinclair/typebox';
 import { AS_NUMBER_RANGE, PRIVATE_AS_NUMBERS } from './as-number';
-import { BLOCK_SIZE_RANGE, ENCAPSULATION_MODES, EncapsulationMode, FAMILY_NAME, IpFamily } from './cidr';
+import { BLOCK_SIZE_RANGE, DUAL_STACK, ENCAPSULATION_MODES, EncapsulationMode, FAMILY_NAME, IPV6_ONLY, IpFamily, K8sIpFamily } from './cidr';
 import {
-  DEFAULT_APP_PORT, DEFAULT_CLUSTER_AS_NUMBER, DEFAULT_CLUSTER_NAME, DEFAULT_EXTERNAL_HOST, DEFAULT_POLICY, DEFAULT_POOLS,
-  DEFAULT_ROUTER, DEFAULT_ROUTING, DEFAULT_SERVICE_PORT, DEFAULT_SERVICE_SUBNETS, DEFAULT_WORKERS, KIND_NODE_IMAGE,
-  POLICY_MODES, PolicyMode, ROUTINGS, Routing, WORKERS_RANGE,
+  DEFAULT_APP_PORT, DEFAULT_CLUSTER_AS_NUMBER, DEFAULT_CLUSTER_NAME, DEFAULT_DNS_UPSTREAM, DEFAULT_EXTERNAL_HOST,
+  DEFAULT_NAT64_GATEWAY, DEFAULT_NAT64_IPV4_POOL, DEFAULT_NAT64_PREFIX, DEFAULT_POLICY, DEFAULT_POOLS, DEFAULT_ROUTER,
+  DEFAULT_ROUTING, DEFAULT_SERVICE_PORT, DEFAULT_SERVICE_SUBNETS, DEFAULT_WORKERS, KIND_NETWORK_IPV6_SUBNET,
+  KIND_NODE_IMAGE, POLICY_MODES, PolicyMode, ROUTINGS, Routing, WORKERS_RANGE,
 } from './defaults';
 import { MULTITOOL_DEFAULT_IMAGE } from './multitool';
 import { DNS1123_LABEL } from './validate';
@@ -22,6 +23,9 @@ import { DNS1123_LABEL } from './validate';
  * would not say enough. VS Code's JSON and YAML language servers show it for a value that fails a pattern.
  */
 export const ALLOWED_KEYWORD = 'errorMessage';
+
+/** The words after "allowed:" for `ipFamilies`, in schema and semantic messages alike. */
+export const IP_FAMILIES_ALLOWED = `${JSON.stringify(DUAL_STACK)} (dual-stack, the default) or ${JSON.stringify(IPV6_ONLY)} (IPv6-only)`;
 
 // name[:tag][@sha256:digest], lower-case repository as the OCI distribution spec requires.
 const IMAGE_REFERENCE_PATTERN = '^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$';
@@ -102,17 +106,25 @@ function buildSchema() {
       default: DEFAULT_WORKERS,
     }),
     kindNodeImage: imageReference('kind node image, pinned by digest (kind v0.25.0\'s image for Kubernetes 1.28.15).', KIND_NODE_IMAGE),
+    ipFamilies: Type.Array(Type.Unsafe<K8sIpFamily>({ enum: [...DUAL_STACK] }), {
+      minItems: 1,
+      uniqueItems: true,
+      [ALLOWED_KEYWORD]: IP_FAMILIES_ALLOWED,
+      description: 'The address families of the cluster, its pods and Services. ["IPv6"] is the IPv6-only lab: no IPv4 pool, '
+        + 'IPv6-only Services, and DNS64/NAT64 (keys nat64 and dns) so pods reach IPv4-only hosts. See docs/ipv6-only.md.',
+      default: [...DUAL_STACK],
+    }),
     pools: object({ ipv4: pool('ipv4'), ipv6: pool('ipv6') }, {
-      description: 'The Calico IP pools; pods get one address from each.',
+      description: 'The Calico IP pools; pods get one address from each. An IPv6-only lab has no ipv4 pool.',
     }),
     serviceSubnets: object({
-      ipv4: Type.String({ description: 'IPv4 Service ClusterIP range: a CIDR of /12 or longer.', default: DEFAULT_SERVICE_SUBNETS.ipv4 }),
+      ipv4: Type.String({ description: 'IPv4 Service ClusterIP range: a CIDR of /12 or longer. Not in an IPv6-only lab.', default: DEFAULT_SERVICE_SUBNETS.ipv4 }),
       ipv6: Type.String({ description: 'IPv6 Service ClusterIP range: a CIDR of /108 or longer.', default: DEFAULT_SERVICE_SUBNETS.ipv6 }),
     }, { description: "kind's serviceSubnet, one range per family." }),
     multitool: object({
       image: imageReference('The network-multitool image (default: the alpine-extra variant; `npm run pin:multitool` pins it by digest).'),
-      port: port('Port nginx listens on in the pods, on IPv4 and IPv6 (the Services\' targetPort).', DEFAULT_APP_PORT),
-      servicePort: port('Port of the dual-stack and the IPv6-only Service.', DEFAULT_SERVICE_PORT),
+      port: port('Port nginx listens on in the pods, on each of the lab\'s families (the Services\' targetPort).', DEFAULT_APP_PORT),
+      servicePort: port('Port of the dual-stack and the IPv6-only Service (an IPv6-only lab has only the latter).', DEFAULT_SERVICE_PORT),
     }, { description: 'The test workload: a DaemonSet whose nginx answers on both families, and its two Services.' }),
     routing: Type.Unsafe<Routing>({
       enum: [...ROUTINGS],
@@ -151,6 +163,30 @@ function buildSchema() {
         default: DEFAULT_EXTERNAL_HOST.ipv6,
       }),
     }, { description: 'The <clusterName>-external container deploy.sh runs on kind\'s Docker network: a host outside the cluster the pods reach (egress, NAT) and, with policy on, that reaches the pods.' }),
+    nat64: object({
+      prefix: Type.String({
+        description: 'The NAT64 prefix, an IPv6 /96: CoreDNS\'s dns64 synthesizes AAAA records in it for IPv4-only names, and tayga '
+          + 'translates it to IPv4. Not the well-known 64:ff9b::/96, which RFC 6052 forbids for private IPv4 addresses such as Docker\'s, '
+          + 'nor RFC 8215\'s 64:ff9b:1::/48, which Debian 12\'s tayga refuses.',
+        default: DEFAULT_NAT64_PREFIX,
+      }),
+      gateway: Type.String({
+        description: `IPv6 address of the NAT64 host (tayga) on kind's Docker network (${KIND_NETWORK_IPV6_SUBNET} for the network kind creates); `
+          + 'the nodes route the prefix to it.',
+        default: DEFAULT_NAT64_GATEWAY,
+      }),
+      ipv4Pool: Type.String({
+        description: 'IPv4 CIDR (a /31 or shorter) tayga maps IPv6 clients to: the source address IPv4-only hosts see.',
+        default: DEFAULT_NAT64_IPV4_POOL,
+      }),
+    }, { description: 'IPv6-only labs only (ipFamilies ["IPv6"]): the NAT64 that lets IPv6-only pods reach IPv4-only hosts.' }),
+    dns: object({
+      upstream: Type.String({
+        description: `IPv6 address of the resolver CoreDNS forwards to: a DNS forwarder on kind's Docker network (${KIND_NETWORK_IPV6_SUBNET} `
+          + 'for the network kind creates) in front of Docker\'s embedded DNS, which answers on IPv4 only.',
+        default: DEFAULT_DNS_UPSTREAM,
+      }),
+    }, { description: 'IPv6-only labs only (ipFamilies ["IPv6"]): where CoreDNS sends the names outside the cluster.' }),
   }, {
     title: 'calico-ipv6-lab configuration (lab.config.yaml)',
     description: 'Every key is optional; a missing key takes the lab\'s default.',
@@ -162,10 +198,33 @@ type Complete<T> = { readonly [K in keyof T]-?: NonNullable<T[K]> extends object
 
 /** A configuration as a user writes it in lab.config.yaml: every key optional. */
 export type LabConfigInput = Static<ReturnType<typeof buildSchema>>;
-/** A complete, validated configuration (see `resolveLabConfig`). */
-export type LabConfig = Complete<Static<ReturnType<typeof buildSchema>>>;
-export type PoolConfig = LabConfig['pools']['ipv4'];
-export type RouterConfig = LabConfig['router'];
+type Resolved = Complete<Static<ReturnType<typeof buildSchema>>>;
+type FamilyKeys = 'ipFamilies' | 'pools' | 'serviceSubnets' | 'nat64' | 'dns';
+export type PoolConfig = Resolved['pools']['ipv4'];
+export type Nat64Config = Resolved['nat64'];
+export type DnsConfig = Resolved['dns'];
+export type RouterConfig = Resolved['router'];
+
+/** A complete, validated dual-stack configuration: a pool and a service range per family, no NAT64. */
+export interface DualStackLabConfig extends Omit<Resolved, FamilyKeys> {
+  readonly ipFamilies: typeof DUAL_STACK;
+  readonly pools: Resolved['pools'];
+  readonly serviceSubnets: Resolved['serviceSubnets'];
+  readonly nat64?: undefined;
+  readonly dns?: undefined;
+}
+
+/** A complete, validated IPv6-only configuration: IPv6 pool and service range only, with NAT64 and DNS. */
+export interface Ipv6OnlyLabConfig extends Omit<Resolved, FamilyKeys> {
+  readonly ipFamilies: typeof IPV6_ONLY;
+  readonly pools: { readonly ipv4?: undefined; readonly ipv6: PoolConfig };
+  readonly serviceSubnets: { readonly ipv4?: undefined; readonly ipv6: string };
+  readonly nat64: Nat64Config;
+  readonly dns: DnsConfig;
+}
+
+/** A complete, validated configuration (see `resolveLabConfig`); `ipFamilies` tells the variants apart. */
+export type LabConfig = DualStackLabConfig | Ipv6OnlyLabConfig;
 
 let schema: TObject | undefined;
 
@@ -181,10 +240,11 @@ export function labConfigJsonSchema(): Record<string, unknown> {
 }
 
 /** The lab's values: every default equals what the lab's README shows. */
-export const DEFAULT_LAB_CONFIG: LabConfig = {
+export const DEFAULT_LAB_CONFIG: DualStackLabConfig = {
   clusterName: DEFAULT_CLUSTER_NAME,
   workers: DEFAULT_WORKERS,
   kindNodeImage: KIND_NODE_IMAGE,
+  ipFamilies: DUAL_STACK,
   pools: { ipv4: { ...DEFAULT_POOLS.ipv4 }, ipv6: { ...DEFAULT_POOLS.ipv6 } },
   serviceSubnets: { ...DEFAULT_SERVICE_SUBNETS },
   multitool: {
@@ -204,3 +264,9 @@ export const DEFAULT_LAB_CONFIG: LabConfig = {
   externalHost: { ...DEFAULT_EXTERNAL_HOST },
 };
 
+
+/** What an IPv6-only lab adds: the NAT64 and DNS defaults (the keys a dual-stack lab refuses). */
+export const DEFAULT_IPV6_ONLY: { readonly nat64: Nat64Config; readonly dns: DnsConfig } = {
+  nat64: { prefix: DEFAULT_NAT64_PREFIX, gateway: DEFAULT_NAT64_GATEWAY, ipv4Pool: DEFAULT_NAT64_IPV4_POOL },
+  dns: { upstream: DEFAULT_DNS_UPSTREAM },
+};

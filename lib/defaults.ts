@@ -47,6 +47,37 @@ export const DEFAULT_APP_PORT = 8080;
 /** Port of the dual-stack and IPv6-only Services. */
 export const DEFAULT_SERVICE_PORT = 80;
 
+/**
+ * The NAT64 prefix of an IPv6-only lab: CoreDNS's dns64 synthesizes AAAA records in it and tayga
+ * translates it. A network-specific prefix in the lab's own ULA space (beside the pods' fd00:10:244::/48
+ * and the Services' fd00:10:96::/112): the well-known 64:ff9b::/96 is not allowed for non-global IPv4
+ * addresses (RFC 6052, section 3.1), tayga drops them, and the lab's IPv4 hosts sit on Docker's private
+ * network; RFC 8215's local-use 64:ff9b:1::/48 is refused by Debian 12's tayga 0.9.2 as a reserved address
+ * (Debian bug 1061773, fixed in later packages).
+ */
+export const DEFAULT_NAT64_PREFIX = 'fd00:10:64::/96';
+
+/**
+ * The IPv6 subnet of the Docker network kind creates (named `kind`): kind v0.25.0 derives it from the
+ * network's name (generateULASubnetFromName("kind", 0)), so it is the same on every machine.
+ */
+export const KIND_NETWORK_IPV6_SUBNET = 'fc00:f853:ccd:e793::/64';
+
+/** An IPv6-only lab's NAT64 gateway on kind's network: tayga's host, next hop of the nodes' route to the prefix. */
+export const DEFAULT_NAT64_GATEWAY = 'fc00:f853:ccd:e793::64';
+
+/** The IPv4 addresses tayga maps IPv6 clients to (its dynamic-pool; Debian's tayga.conf example uses it too). */
+export const DEFAULT_NAT64_IPV4_POOL = '192.168.255.0/24';
+
+/**
+ * The resolver an IPv6-only lab's CoreDNS forwards to: a DNS forwarder on kind's network, reachable over
+ * IPv6, in front of Docker's embedded DNS (which listens on 127.0.0.11 only, kind#3114, kind#4152).
+ */
+export const DEFAULT_DNS_UPSTREAM = 'fc00:f853:ccd:e793::53';
+
+/** The cluster's DNS domain: kind and kubeadm's default. */
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+
 /** Namespace of the workload and Services when neither the props nor the chart name one. */
 export const DEFAULT_NAMESPACE = 'default';
 

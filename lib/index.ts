@@ -24,9 +24,14 @@ export * from './calico-echo-policy';
 export * from './network-policy-chart';
 export * from './calico-policy-chart';
 export * from './policy-matrix';
+export * from './coredns-config';
+export * from './dns-chart';
+export * from './tayga-config';
 export { Lab, labPolicyMatrix, nameChartFilesById, placeChartFiles } from './lab';
 export { FACTS_FILE, FACTS_VERSION, isLabFactsSection, labFactsJsonSchema, renderFacts } from './lab-facts';
 export type { ILabFactsSection, LabFacts } from './lab-facts';
 export type { LabPolicy, LabProps } from './lab';
-export { DEFAULT_LAB_CONFIG, labConfigSchema, labConfigJsonSchema } from './config-schema';
-export type { LabConfig, LabConfigInput, PoolConfig, RouterConfig } from './config-schema';
+export { DEFAULT_IPV6_ONLY, DEFAULT_LAB_CONFIG, labConfigSchema, labConfigJsonSchema } from './config-schema';
+export type {
+  DnsConfig, DualStackLabConfig, Ipv6OnlyLabConfig, LabConfig, LabConfigInput, Nat64Config, PoolConfig, RouterConfig,
+} from './config-schema';

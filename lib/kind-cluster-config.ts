@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Yaml } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import * as ipaddr from 'ipaddr.js';
+import { LabIpFamilies, familyOf, isIpv6Only } from './cidr';
 import { DEFAULT_CLUSTER_NAME, DEFAULT_POOLS, DEFAULT_SERVICE_SUBNETS, DEFAULT_WORKERS, KIND_NODE_IMAGE, WORKERS_RANGE } from './defaults';
 import { checkDnsLabel } from './validate';
 
@@ -23,15 +24,21 @@ export interface KindClusterConfigProps {
    */
   readonly nodeImage?: string;
   /**
-   * Pod CIDRs, IPv4 then IPv6; they must equal the Calico pools.
-   * @default ["192.168.0.0/16", "fd00:10:244::/48"]
+   * kind's `networking.ipFamily`: `dual` (IPv4 primary) or `ipv6` (IPv6-only: nodes, pods and Services
+   * have IPv6 addresses only). kind's `ipv4` is no variant of this lab.
+   * @default "dual"
    */
-  readonly podSubnets?: readonly [string, string];
+  readonly ipFamily?: KindIpFamily;
   /**
-   * Service CIDRs, IPv4 then IPv6.
-   * @default ["10.96.0.0/16", "fd00:10:96::/112"]
+   * Pod CIDRs, one per family, IPv4 first (`dual`) or one IPv6 CIDR (`ipv6`); they must equal the Calico pools.
+   * @default ["192.168.0.0/16", "fd00:10:244::/48"] for dual, ["fd00:10:244::/48"] for ipv6
    */
-  readonly serviceSubnets?: readonly [string, string];
+  readonly podSubnets?: readonly string[];
+  /**
+   * Service CIDRs, one per family like `podSubnets`.
+   * @default ["10.96.0.0/16", "fd00:10:96::/112"] for dual, ["fd00:10:96::/112"] for ipv6
+   */
+  readonly serviceSubnets?: readonly string[];
   /**
    * Let kube-controller-manager split the pod subnets into per-node `spec.podCIDRs` (kubeadm's default).
    *
@@ -61,6 +68,27 @@ export function kindNodeNames(clusterName: string, roles: readonly KindNode['rol
     seen.set(role, n);
     return { name: `${clusterName}-${role}${n > 1 ? n : ''}`, role };
   });
+}
+
+/** The `networking.ipFamily` values of kind the lab uses. */
+export type KindIpFamily = 'dual' | 'ipv6';
+
+/** kind's `ipFamily` for a lab family set. */
+export function kindIpFamilyOf(families: LabIpFamilies): KindIpFamily {
+  return isIpv6Only(families) ? 'ipv6' : 'dual';
+}
+
+/**
+ * kind's own check (v0.25.0 validateSubnets), stricter on order: `dual` takes an IPv4 then an IPv6 CIDR
+ * (the first family is the cluster's primary), `ipv6` exactly one IPv6 CIDR.
+ */
+function checkSubnetFamilies(what: string, ipFamily: KindIpFamily, cidrs: readonly string[]): void {
+  const want = ipFamily === 'ipv6' ? ['ipv6'] : ['ipv4', 'ipv6'];
+  const got = cidrs.map(c => familyOf(c));
+  if (got.length !== want.length || got.some((f, i) => f !== want[i])) {
+    const allowed = ipFamily === 'ipv6' ? 'exactly one ipv6 cidr' : 'an ipv4 then an ipv6 cidr';
+    throw new Error(`invalid ${what} ${JSON.stringify(cidrs)} for ipFamily ${JSON.stringify(ipFamily)}: must be ${allowed}`);
+  }
 }
 
 /** kubeadm's node masks when kube-controller-manager allocates node CIDRs (node-cidr-mask-size-ipv4/-ipv6). */
@@ -98,7 +126,7 @@ function checkPodSubnet(cidr: string, allocateNodeCidrs: boolean): void {
 }
 
 /**
- * The config of a dual-stack kind cluster without kind's default CNI (Calico replaces it).
+ * The config of a dual-stack or IPv6-only kind cluster without kind's default CNI (Calico replaces it).
  *
  * kube-controller-manager's node CIDR allocation is off (a kubeadm patch sets `allocate-node-cidrs: "false"`):
  * Calico IPAM does not use node podCIDRs, and kubeadm then skips its pod-subnet/node-mask check, so
@@ -124,6 +152,7 @@ export class KindClusterConfig extends Construct {
   /** Pod and Service CIDRs, IPv4 then IPv6. */
   public readonly podSubnets: readonly string[];
   public readonly serviceSubnets: readonly string[];
+  public readonly ipFamily: KindIpFamily;
   private readonly config: Record<string, unknown>;
 
   constructor(scope: Construct, id: string, props: KindClusterConfigProps = {}) {
@@ -131,9 +160,18 @@ export class KindClusterConfig extends Construct {
     this.clusterName = props.name ?? DEFAULT_CLUSTER_NAME;
     const workers = props.workers ?? DEFAULT_WORKERS;
     const image = props.nodeImage ?? KIND_NODE_IMAGE;
-    const podSubnets = props.podSubnets ?? [DEFAULT_POOLS.ipv4.cidr, DEFAULT_POOLS.ipv6.cidr];
-    const serviceSubnets = props.serviceSubnets ?? [DEFAULT_SERVICE_SUBNETS.ipv4, DEFAULT_SERVICE_SUBNETS.ipv6];
+    const ipFamily = props.ipFamily ?? 'dual';
+    if (ipFamily !== 'dual' && ipFamily !== 'ipv6') {
+      throw new Error(`invalid kind ipFamily ${JSON.stringify(ipFamily)}: must be "dual" or "ipv6" (an ipv4-only cluster is no variant of this ipv6 lab)`);
+    }
+    this.ipFamily = ipFamily;
+    const ipv6Only = ipFamily === 'ipv6';
+    const podSubnets = props.podSubnets ?? (ipv6Only ? [DEFAULT_POOLS.ipv6.cidr] : [DEFAULT_POOLS.ipv4.cidr, DEFAULT_POOLS.ipv6.cidr]);
+    const serviceSubnets = props.serviceSubnets
+      ?? (ipv6Only ? [DEFAULT_SERVICE_SUBNETS.ipv6] : [DEFAULT_SERVICE_SUBNETS.ipv4, DEFAULT_SERVICE_SUBNETS.ipv6]);
     checkDnsLabel('kind cluster name', this.clusterName, 50);
+    checkSubnetFamilies('pod subnets', ipFamily, podSubnets);
+    checkSubnetFamilies('service subnets', ipFamily, serviceSubnets);
     // The lab's checks run between pods on different nodes: a control plane alone can never pass them.
     const [minWorkers, maxWorkers] = WORKERS_RANGE;
     if (!Number.isInteger(workers) || workers < minWorkers || workers > maxWorkers) {
@@ -152,7 +190,7 @@ export class KindClusterConfig extends Construct {
       apiVersion: 'kind.x-k8s.io/v1alpha4',
       name: this.clusterName,
       networking: {
-        ipFamily: 'dual',
+        ipFamily,
         // Calico is the CNI; kind's kindnet must not be installed.
         disableDefaultCNI: true,
         podSubnet: podSubnets.join(','),

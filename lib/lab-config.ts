@@ -5,9 +5,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import * as ipaddr from 'ipaddr.js';
 import { asNumberProblem } from './as-number';
-import { BLOCK_SIZE_RANGE, FAMILY_NAME, IP_FAMILIES, IpFamily, ParsedAddress, ParsedCidr, WIDEST_SERVICE_PREFIX, contains, overlaps, parseCidr, parseHostAddress } from './cidr';
-import { ALLOWED_KEYWORD, DEFAULT_LAB_CONFIG, LabConfig, LabConfigInput, labConfigSchema } from './config-schema';
+import {
+  BLOCK_SIZE_RANGE, DUAL_STACK, FAMILY_NAME, IPV6_ONLY, IpFamily, ParsedAddress, ParsedCidr, WIDEST_SERVICE_PREFIX, contains,
+  familiesOf, overlaps, parseCidr, parseHostAddress,
+} from './cidr';
+import {
+  ALLOWED_KEYWORD, DEFAULT_IPV6_ONLY, DEFAULT_LAB_CONFIG, IP_FAMILIES_ALLOWED, LabConfig, LabConfigInput, labConfigSchema,
+} from './config-schema';
 import { DEFAULT_EXTERNAL_HOST, DEFAULT_POOLS, DEFAULT_SERVICE_SUBNETS, KIND_NODE_IMAGE } from './defaults';
 import { KUBEADM_MIN_POD_SUBNET_ADDRESSES } from './kind-cluster-config';
 import { refusedRangesOverlapping } from './special-ranges';
@@ -81,28 +87,28 @@ function describeSchemaError(input: unknown, e: ErrorObject): ConfigProblem {
       return { path: where, message: `got ${got}; allowed: ${(e.parentSchema as { [ALLOWED_KEYWORD]: string })[ALLOWED_KEYWORD]}` };
     case 'maxLength':
       return { path: where, message: `got ${got}; allowed: at most ${(e.params as { limit: number }).limit} characters` };
+    case 'minItems':
+      return { path: where, message: `got ${got}, an empty list; allowed: ${(e.parentSchema as { [ALLOWED_KEYWORD]: string })[ALLOWED_KEYWORD]}` };
+    case 'uniqueItems':
+      return { path: where, message: `got ${got}, which names a family twice; allowed: ${(e.parentSchema as { [ALLOWED_KEYWORD]: string })[ALLOWED_KEYWORD]}` };
     default:
       return { path: where, message: `got ${got}; ${e.message}` };
   }
 }
 
 /**
- * Fills the keys the user left out with the lab's defaults. Under routing "bgp" the pools default to no
- * encapsulation (vxlanMode and ipipMode "Never"): the nodes route pod traffic natively.
+ * Fills the keys the user left out with the lab's defaults; the family set decides which keys exist.
+ * Under routing "bgp" the pools default to no encapsulation (vxlanMode and ipipMode "Never"): the nodes
+ * route pod traffic natively.
  */
 export function withDefaults(input: LabConfigInput): LabConfig {
   const d = DEFAULT_LAB_CONFIG;
   const routing = input.routing ?? d.routing;
   const native = routing === 'bgp' ? { vxlanMode: 'Never', ipipMode: 'Never' } as const : {};
-  return {
+  const common = {
     clusterName: input.clusterName ?? d.clusterName,
     workers: input.workers ?? d.workers,
     kindNodeImage: input.kindNodeImage ?? d.kindNodeImage,
-    pools: {
-      ipv4: { ...d.pools.ipv4, ...native, ...input.pools?.ipv4 },
-      ipv6: { ...d.pools.ipv6, ...native, ...input.pools?.ipv6 },
-    },
-    serviceSubnets: { ...d.serviceSubnets, ...input.serviceSubnets },
     multitool: { ...d.multitool, ...input.multitool },
     routing,
     bgp: { ...d.bgp, ...input.bgp },
@@ -114,6 +120,25 @@ export function withDefaults(input: LabConfigInput): LabConfig {
     },
     policy: input.policy ?? d.policy,
     externalHost: { ...d.externalHost, ...input.externalHost },
+  };
+  if (isIpv6OnlyInput(input)) {
+    return {
+      ...common,
+      ipFamilies: IPV6_ONLY,
+      pools: { ipv6: { ...d.pools.ipv6, ...native, ...input.pools?.ipv6 } },
+      serviceSubnets: { ipv6: input.serviceSubnets?.ipv6 ?? d.serviceSubnets.ipv6 },
+      nat64: { ...DEFAULT_IPV6_ONLY.nat64, ...input.nat64 },
+      dns: { ...DEFAULT_IPV6_ONLY.dns, ...input.dns },
+    };
+  }
+  return {
+    ...common,
+    ipFamilies: DUAL_STACK,
+    pools: {
+      ipv4: { ...d.pools.ipv4, ...native, ...input.pools?.ipv4 },
+      ipv6: { ...d.pools.ipv6, ...native, ...input.pools?.ipv6 },
+    },
+    serviceSubnets: { ...d.serviceSubnets, ...input.serviceSubnets },
   };
 }
 
@@ -140,9 +165,10 @@ function checkRouting(
     return problems;
   }
 
-  for (const family of IP_FAMILIES) {
+  const families = familiesOf(config.ipFamilies);
+  for (const family of families) {
     for (const mode of ['vxlanMode', 'ipipMode'] as const) {
-      const value = config.pools[family][mode];
+      const value = config.pools[family]![mode];
       // An IP-in-IP IPv6 pool has its own message already.
       if (value !== 'Never' && !reported.has(`pools.${family}.${mode}`)) {
         problems.push({ path: `pools.${family}.${mode}`, message: `got ${show(value)} with routing "bgp"; allowed: "Never" (routing "bgp" carries pod traffic unencapsulated, on routes the nodes announce)` });
@@ -158,7 +184,7 @@ function checkRouting(
     problems.push({ path: 'router.asNumber', message: `got ${config.router.asNumber}, the cluster's AS number (bgp.asNumber); allowed: another AS number (the lab peers the cluster with the router over eBGP)` });
   }
 
-  for (const family of IP_FAMILIES) {
+  for (const family of families) {
     const networkPath = `router.network.${family}`;
     const network = parseCidr(config.router.network[family], family);
     if (typeof network === 'string') {
@@ -188,6 +214,51 @@ function checkRouting(
     const reserved = reservedOnDockerNetwork(network, address);
     if (reserved) {
       problems.push({ path: addressPath, message: `got ${show(value)}, ${reserved} of ${networkPath} (${show(config.router.network[family])}); allowed: another address of that network, best one at its far end` });
+    }
+  }
+  return problems;
+}
+
+function isIpv6OnlyInput(input: LabConfigInput): boolean {
+  return input.ipFamilies?.length === 1 && input.ipFamilies[0] === 'IPv6';
+}
+
+/**
+ * The family set, and the keys that only one family set has, as the user wrote them (before defaults):
+ * an IPv6-only lab has no IPv4 pool or service range, and a dual-stack lab no NAT64. A key that would be
+ * silently ignored is refused instead.
+ */
+export function checkFamilyKeys(input: LabConfigInput): ConfigProblem[] {
+  const families = input.ipFamilies;
+  if (families && families.length === 1 && families[0] === 'IPv4') {
+    return [{
+      path: 'ipFamilies',
+      message: `got ${show(families)}, an IPv4-only lab; allowed: ${IP_FAMILIES_ALLOWED} (this lab teaches IPv6 pod networking: an IPv4-only cluster has none)`,
+    }];
+  }
+  if (families && families.length === 2 && families[0] === 'IPv6') {
+    return [{
+      path: 'ipFamilies',
+      message: `got ${show(families)}, IPv6-primary dual-stack; allowed: ${IP_FAMILIES_ALLOWED} (the lab's dual-stack is IPv4-primary, as its README: kind and the Services take the first family as primary)`,
+    }];
+  }
+  const problems: ConfigProblem[] = [];
+  if (isIpv6OnlyInput(input)) {
+    const why = 'an IPv6-only lab (ipFamilies ["IPv6"]) has none; remove it, or set ipFamilies to ["IPv4", "IPv6"]';
+    if (input.pools?.ipv4 !== undefined) {
+      problems.push({ path: 'pools.ipv4', message: `got ${show(input.pools.ipv4)}, an IPv4 pool; allowed: no IPv4 pool: ${why}` });
+    }
+    if (input.serviceSubnets?.ipv4 !== undefined) {
+      problems.push({ path: 'serviceSubnets.ipv4', message: `got ${show(input.serviceSubnets.ipv4)}, an IPv4 service range; allowed: no IPv4 service range: ${why}` });
+    }
+  } else {
+    for (const key of ['nat64', 'dns'] as const) {
+      if (input[key] !== undefined) {
+        problems.push({
+          path: key,
+          message: `got ${show(input[key])} in a dual-stack lab; allowed: ${key} only with ipFamilies ["IPv6"] (pods with an IPv4 address need no NAT64 or DNS64)`,
+        });
+      }
     }
   }
   return problems;
@@ -223,8 +294,9 @@ export function checkSemantics(config: LabConfig, input: LabConfigInput = {}): C
   const problems: ConfigProblem[] = [];
   const ranges: Array<{ path: string; cidr: ParsedCidr }> = [];
 
-  for (const family of IP_FAMILIES) {
-    const pool = config.pools[family];
+  const families = familiesOf(config.ipFamilies);
+  for (const family of families) {
+    const pool = config.pools[family]!;
     const at = `pools.${family}`;
     const cidr = parseCidr(pool.cidr, family);
     if (typeof cidr === 'string') {
@@ -243,9 +315,9 @@ export function checkSemantics(config: LabConfig, input: LabConfigInput = {}): C
     }
   }
 
-  for (const family of IP_FAMILIES) {
+  for (const family of families) {
     const at = `serviceSubnets.${family}`;
-    const cidr = parseCidr(config.serviceSubnets[family], family);
+    const cidr = parseCidr(config.serviceSubnets[family]!, family);
     if (typeof cidr === 'string') {
       problems.push({ path: at, message: cidr });
       continue;
@@ -255,6 +327,10 @@ export function checkSemantics(config: LabConfig, input: LabConfigInput = {}): C
       problems.push({ path: at, message: `got ${show(config.serviceSubnets[family])}, wider than kube-apiserver accepts; allowed: a prefix of /${widest} or longer` });
     }
     ranges.push({ path: at, cidr });
+  }
+
+  if (config.nat64) {
+    problems.push(...checkNat64(config.nat64, config.dns, ranges));
   }
 
   for (let i = 0; i < ranges.length; i++) {
@@ -284,7 +360,7 @@ export function checkSemantics(config: LabConfig, input: LabConfigInput = {}): C
  */
 function checkExternalHost(config: LabConfig, ranges: ReadonlyArray<{ path: string; cidr: ParsedCidr }>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  for (const family of IP_FAMILIES) {
+  for (const family of familiesOf(config.ipFamilies)) {
     const at = `externalHost.${family}`;
     const address = parseHostAddress(config.externalHost[family], family, DEFAULT_EXTERNAL_HOST[family]);
     if (typeof address === 'string') {
@@ -303,11 +379,55 @@ function checkExternalHost(config: LabConfig, ranges: ReadonlyArray<{ path: stri
   return problems;
 }
 
+/**
+ * The NAT64 prefix (an IPv6 /96 that is not the well-known prefix), tayga's IPv4 pool, and the gateway and
+ * DNS upstream addresses (IPv6 unicast addresses outside the cluster's ranges). Adds the prefix to `ranges`
+ * for the overlap check.
+ */
+function checkNat64(
+  nat64: NonNullable<LabConfig['nat64']>,
+  dns: NonNullable<LabConfig['dns']>,
+  ranges: Array<{ path: string; cidr: ParsedCidr }>,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const prefix = parseCidr(nat64.prefix, 'ipv6');
+  if (typeof prefix === 'string') {
+    problems.push({ path: 'nat64.prefix', message: prefix.replace(/such as [^ ]+$/, `such as ${DEFAULT_IPV6_ONLY.nat64.prefix}`) });
+  } else if (prefix.prefix !== 96) {
+    problems.push({ path: 'nat64.prefix', message: `got ${show(nat64.prefix)}; allowed: a /96, so that the last 32 bits of an address are the IPv4 address (CoreDNS's dns64 and tayga both accept it)` });
+  } else if (prefix.address.toString() === '64:ff9b::') {
+    problems.push({
+      path: 'nat64.prefix',
+      message: `got ${show(nat64.prefix)}, the well-known prefix; allowed: a network-specific /96 such as ${DEFAULT_IPV6_ONLY.nat64.prefix} (RFC 6052 forbids the well-known prefix for private IPv4 addresses, tayga drops them, and the lab's IPv4 hosts are on Docker's private network)`,
+    });
+  } else if (prefix.address.toByteArray()[0] === 0) {
+    problems.push({
+      path: 'nat64.prefix',
+      message: `got ${show(nat64.prefix)}, inside ::/8; allowed: a network-specific /96 such as ${DEFAULT_IPV6_ONLY.nat64.prefix} (Debian 12's tayga 0.9.2 refuses ::/8 as reserved, RFC 8215's 64:ff9b:1::/48 included: "Cannot use reserved address ... in prefix directive")`,
+    });
+  } else if (!['uniqueLocal', 'unicast'].includes(prefix.address.range())) {
+    problems.push({ path: 'nat64.prefix', message: `got ${show(nat64.prefix)}, a ${prefix.address.range()} range; allowed: a unicast /96 such as ${DEFAULT_IPV6_ONLY.nat64.prefix}` });
+  } else {
+    ranges.push({ path: 'nat64.prefix', cidr: prefix });
+  }
+  const pool = parseCidr(nat64.ipv4Pool, 'ipv4');
+  if (typeof pool === 'string') {
+    problems.push({ path: 'nat64.ipv4Pool', message: pool.replace(/such as [^ ]+$/, 'such as 192.168.255.0/24') });
+  } else if (pool.prefix > 31) {
+    problems.push({ path: 'nat64.ipv4Pool', message: `got ${show(nat64.ipv4Pool)}; allowed: a prefix of /31 or shorter (tayga keeps the lowest address of its dynamic pool, and takes the next one for itself)` });
+  }
+  for (const [at, value, example] of [['nat64.gateway', nat64.gateway, DEFAULT_IPV6_ONLY.nat64.gateway], ['dns.upstream', dns.upstream, DEFAULT_IPV6_ONLY.dns.upstream]] as const) {
+    const problem = checkIpv6Host(value, example, ranges);
+    if (problem) problems.push({ path: at, message: problem });
+  }
+  return problems;
+}
+
 /** The pool and Service CIDRs of a configuration that parse (checkSemantics reports those that don't). */
 function parsedRanges(config: LabConfig): Array<{ path: string; value: string; cidr: ParsedCidr; example: string }> {
-  const candidates = IP_FAMILIES.flatMap(family => [
-    { path: `pools.${family}.cidr`, value: config.pools[family].cidr, family, example: DEFAULT_POOLS[family].cidr },
-    { path: `serviceSubnets.${family}`, value: config.serviceSubnets[family], family, example: DEFAULT_SERVICE_SUBNETS[family] },
+  const candidates = familiesOf(config.ipFamilies).flatMap(family => [
+    { path: `pools.${family}.cidr`, value: config.pools[family]!.cidr, family, example: DEFAULT_POOLS[family].cidr },
+    { path: `serviceSubnets.${family}`, value: config.serviceSubnets[family]!, family, example: DEFAULT_SERVICE_SUBNETS[family] },
   ]);
   return candidates.flatMap(c => {
     const cidr = parseCidr(c.value, c.family);
@@ -359,8 +479,8 @@ export function nodeCount(config: LabConfig): number {
 export function checkPoolCapacity(config: LabConfig): ConfigProblem[] {
   const nodes = nodeCount(config);
   const bitsNeeded = Math.ceil(Math.log2(nodes));
-  return IP_FAMILIES.flatMap((family: IpFamily) => {
-    const pool = config.pools[family];
+  return familiesOf(config.ipFamilies).flatMap((family: IpFamily) => {
+    const pool = config.pools[family]!;
     const cidr = parseCidr(pool.cidr, family);
     const [, maxBlock] = BLOCK_SIZE_RANGE[family];
     if (typeof cidr === 'string' || pool.blockSize < cidr.prefix || pool.blockSize - cidr.prefix >= bitsNeeded) return [];
@@ -426,6 +546,23 @@ export function formatWarnings(source: string, warnings: readonly ConfigProblem[
   return warnings.map(w => `warning: ${source}: ${w.path}: ${w.message}`);
 }
 
+/** Why `value` is not an IPv6 unicast address outside `ranges`, or undefined. */
+function checkIpv6Host(value: string, example: string, ranges: ReadonlyArray<{ path: string; cidr: ParsedCidr }>): string | undefined {
+  const allowed = `allowed: an IPv6 address on kind's Docker network such as ${example}`;
+  if (!ipaddr.IPv6.isValid(value) || value.includes('/')) {
+    return `got ${show(value)}, which is not an IPv6 address; ${allowed}`;
+  }
+  const address = ipaddr.IPv6.parse(value);
+  if (!['uniqueLocal', 'unicast'].includes(address.range())) {
+    return `got ${show(value)}, a ${address.range()} address; ${allowed}`;
+  }
+  const inside = ranges.find(r => r.cidr.family === 'ipv6' && address.match(r.cidr.address as ipaddr.IPv6, r.cidr.prefix));
+  if (inside) {
+    return `got ${show(value)}, which is inside ${inside.path}; ${allowed}, outside the cluster's ranges`;
+  }
+  return undefined;
+}
+
 function valueAtPath(config: LabConfig, dotted: string): unknown {
   return dotted.split('.').reduce<any>((v, k) => v?.[k], config);
 }
@@ -441,6 +578,10 @@ export function resolveLabConfig(input: unknown, source = 'configuration'): LabC
     if (!valid) {
       throw new LabConfigError(source, dedupe(errors.map(e => describeSchemaError(input, e))));
     }
+  }
+  const familyProblems = checkFamilyKeys(input as LabConfigInput);
+  if (familyProblems.length > 0) {
+    throw new LabConfigError(source, familyProblems);
   }
   const config = withDefaults(input as LabConfigInput);
   const problems = checkSemantics(config, input as LabConfigInput);

@@ -4,17 +4,19 @@ import { ApiObject, App, Chart, Names } from 'cdk8s';
 import { Construct } from 'constructs';
 import { CalicoChart } from './calico-chart';
 import { CalicoPolicyChart } from './calico-policy-chart';
-import { FAMILY_NAME } from './cidr';
+import { FAMILY_NAME, LabIpFamilies, familiesOf } from './cidr';
 import type { LabConfig } from './config-schema';
 import { DEFAULT_LAB_CONFIG } from './config-schema';
 import type { Routing } from './defaults';
 import { LAB_VERSIONS } from './defaults';
+import { DnsChart } from './dns-chart';
 import { FrrRouterConfig } from './frr-router-config';
-import { KindClusterConfig } from './kind-cluster-config';
+import { KindClusterConfig, kindIpFamilyOf } from './kind-cluster-config';
 import { FACTS_VERSION, LabFacts, isLabFactsSection, writeFacts } from './lab-facts';
 import { MultitoolChart } from './multitool-chart';
 import { NetworkPolicyChart } from './network-policy-chart';
 import { PolicyMatrixRow, policyMatrix } from './policy-matrix';
+import { TaygaConfig } from './tayga-config';
 
 export interface LabProps {
   /**
@@ -34,7 +36,8 @@ export interface LabPolicy {
  * Everything the Calico IPv6 lab needs, from one configuration: the Calico chart, the multitool chart
  * (applied after Calico, so the files are numbered in apply order) and the kind cluster config; under
  * routing "bgp" also the BGP objects in the Calico chart and the external router's FRR configuration;
- * with `policy: on`, the policy lesson's two charts, which go to a subdirectory (see `placeChartFiles`).
+ * for an IPv6-only lab the DNS chart (CoreDNS with DNS64) and the NAT64 (tayga) config; with
+ * `policy: on`, the policy lesson's two charts, which go to a subdirectory (see `placeChartFiles`).
  * Its charts are its children, so one app can hold several labs.
  */
 export class Lab extends Construct {
@@ -43,43 +46,57 @@ export class Lab extends Construct {
     return root.node.findAll().filter((c): c is Lab => c instanceof Lab);
   }
 
+  public readonly ipFamilies: LabIpFamilies;
   public readonly routing: Routing;
   public readonly calico: CalicoChart;
   public readonly multitool: MultitoolChart;
   public readonly kind: KindClusterConfig;
   /** The external router's configuration, under routing "bgp". */
   public readonly router?: FrrRouterConfig;
+  /** CoreDNS's configuration; IPv6-only labs only. */
+  public readonly dns?: DnsChart;
+  /** The NAT64's configuration; IPv6-only labs only. */
+  public readonly nat64?: TaygaConfig;
   /** The policy lesson's charts; undefined with `policy: off`. */
   public readonly policy?: LabPolicy;
 
   constructor(scope: Construct, id: string, props: LabProps = {}) {
     super(scope, id);
     const config = props.config ?? DEFAULT_LAB_CONFIG;
+    const ipFamilies = config.ipFamilies;
+    const families = familiesOf(ipFamilies);
+    this.ipFamilies = ipFamilies;
     this.routing = config.routing;
-    const serviceClusterIPs = [config.serviceSubnets.ipv4, config.serviceSubnets.ipv6];
+    const serviceClusterIPs = families.map(f => config.serviceSubnets[f]!);
     const routerName = `${config.clusterName}-router`;
     const bgp = config.routing === 'bgp' ? {
       bgp: true,
       bgpConfiguration: { asNumber: config.bgp.asNumber, nodeToNodeMeshEnabled: true, serviceClusterIPs },
-      // One global peer per family: every node opens an IPv4 and an IPv6 session to the router. Each block
+      // One global peer per family: every node opens a session per family to the router. Each block
       // goes out with its own node as next hop, whichever node relays it (keepOriginalNextHop).
-      bgpPeers: (['ipv4', 'ipv6'] as const).map(family => ({
+      bgpPeers: families.map(family => ({
         name: `${routerName}-${family}`,
         peerIP: config.router.peerIPs[family],
         asNumber: config.router.asNumber,
         keepOriginalNextHop: true,
       })),
     } : {};
-    this.calico = new CalicoChart(this, 'calico', { ipv4Pool: config.pools.ipv4, ipv6Pool: config.pools.ipv6, ...bgp });
-    this.multitool = new MultitoolChart(this, 'multitool', config.multitool);
+    this.calico = new CalicoChart(this, 'calico', { ipFamilies, ipv4Pool: config.pools.ipv4, ipv6Pool: config.pools.ipv6, ...bgp });
+    this.multitool = new MultitoolChart(this, 'multitool', { ...config.multitool, ipFamilies });
     // Pods need the CNI; the dependency also makes cdk8s number the files 0000-, 0001- in apply order.
     this.multitool.addDependency(this.calico);
+    if (config.nat64) {
+      this.dns = new DnsChart(this, 'dns', { upstreams: [config.dns.upstream], dns64Prefix: config.nat64.prefix });
+      this.dns.addDependency(this.multitool);
+      this.nat64 = new TaygaConfig(this, 'Nat64', { prefix: config.nat64.prefix, ipv4Pool: config.nat64.ipv4Pool });
+    }
     this.kind = new KindClusterConfig(this, 'KindCluster', {
       name: config.clusterName,
       workers: config.workers,
       nodeImage: config.kindNodeImage,
-      podSubnets: [config.pools.ipv4.cidr, config.pools.ipv6.cidr],
-      serviceSubnets: [config.serviceSubnets.ipv4, config.serviceSubnets.ipv6],
+      ipFamily: kindIpFamilyOf(ipFamilies),
+      podSubnets: families.map(f => config.pools[f]!.cidr),
+      serviceSubnets: families.map(f => config.serviceSubnets[f]!),
     });
     if (config.routing === 'bgp') {
       this.router = new FrrRouterConfig(this, 'Router', {
@@ -88,7 +105,7 @@ export class Lab extends Construct {
         addresses: config.router.peerIPs,
         nodeNetwork: config.router.network,
         clusterAsNumber: config.bgp.asNumber,
-        pools: [config.pools.ipv4, config.pools.ipv6],
+        pools: families.map(f => config.pools[f]!),
         serviceClusterIPs,
       });
     }
@@ -101,7 +118,7 @@ export class Lab extends Construct {
         appPort: this.multitool.multitool.port,
         externalHostIpv4: config.externalHost.ipv4,
         externalHostIpv6: config.externalHost.ipv6,
-        services: [this.multitool.dualStack, this.multitool.ipv6Only].map(s => ({ name: s.name, targetPort: s.targetPort })),
+        services: this.multitool.services.map(s => ({ name: s.name, targetPort: s.targetPort })),
       });
       calico.addDependency(this.multitool);
       kubernetes.addDependency(calico);
@@ -115,7 +132,7 @@ export class Lab extends Construct {
    * `ILabFactsSection` follow, in construct order.
    */
   public facts(): LabFacts {
-    const pools = [this.calico.ipv4Pool, this.calico.ipv6Pool];
+    const pools = this.calico.pools;
     const perFamily = (values: readonly string[]) =>
       Object.fromEntries(values.map(v => [v.includes(':') ? 'ipv6' : 'ipv4', v]));
     const tool = this.multitool.multitool;
@@ -152,7 +169,7 @@ export class Lab extends Construct {
           image: tool.image,
           port: tool.port,
         },
-        services: [this.multitool.dualStack, this.multitool.ipv6Only].map(s => ({
+        services: this.multitool.services.map(s => ({
           name: s.name,
           namespace: s.namespace,
           ipFamilyPolicy: s.ipFamilyPolicy,
@@ -211,7 +228,7 @@ const CLUSTER_DNS_SERVICE = 'kube-dns';
 export function labPolicyMatrix(lab: Lab): PolicyMatrixRow[] {
   if (!lab.policy) return [];
   const { kubernetes, calico } = lab.policy;
-  const services = [lab.multitool.dualStack, lab.multitool.ipv6Only];
+  const services = lab.multitool.services;
   return policyMatrix({
     namespace: kubernetes.peers.namespace,
     podLabels: kubernetes.peers.podLabels,

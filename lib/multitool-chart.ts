@@ -1,5 +1,6 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
+import { DUAL_STACK, LabIpFamilies, checkLabIpFamilies, isIpv6Only } from './cidr';
 import { DEFAULT_SERVICE_PORT } from './defaults';
 import { DualStackService } from './dual-stack-service';
 import { Multitool } from './multitool';
@@ -20,22 +21,33 @@ export interface MultitoolChartProps extends ChartProps {
    * @default 80
    */
   readonly servicePort?: number;
+  /**
+   * The cluster's families. `["IPv6"]` leaves out the dual-stack Service: an IPv6-only API server
+   * refuses `RequireDualStack` ("this cluster is not configured for dual-stack services"), and a
+   * dual-stack name on a single-family Service would teach the wrong thing.
+   * @default ["IPv4", "IPv6"]
+   */
+  readonly ipFamilies?: LabIpFamilies;
 }
 
 /**
  * The lab's workload and Services: the multitool DaemonSet, the dual-stack Service
- * `multitool-dual-stack` and the IPv6-only Service `multitool-ipv6-only`.
+ * `multitool-dual-stack` (not in an IPv6-only lab) and the IPv6-only Service `multitool-ipv6-only`.
  */
 export class MultitoolChart extends Chart {
   public readonly multitool: Multitool;
-  public readonly dualStack: DualStackService;
+  /** The dual-stack Service; undefined in an IPv6-only chart. */
+  public readonly dualStack?: DualStackService;
   public readonly ipv6Only: DualStackService;
+  /** Every Service of the chart, in file order. */
+  public readonly services: readonly DualStackService[];
 
   constructor(scope: Construct, id: string, props: MultitoolChartProps = {}) {
     super(scope, id, { disableResourceNameHashes: true, ...props });
-    this.multitool = new Multitool(this, 'Multitool', { image: props.image, port: props.port });
+    const ipFamilies = checkLabIpFamilies('ipFamilies', props.ipFamilies ?? DUAL_STACK);
+    this.multitool = new Multitool(this, 'Multitool', { image: props.image, port: props.port, ipFamilies });
     const common = { selector: this.multitool.labels, port: props.servicePort ?? DEFAULT_SERVICE_PORT, targetPort: this.multitool.port };
-    this.dualStack = new DualStackService(this, 'DualStack', {
+    this.dualStack = isIpv6Only(ipFamilies) ? undefined : new DualStackService(this, 'DualStack', {
       ...common,
       name: `${this.multitool.name}-dual-stack`,
       ipFamilyPolicy: 'RequireDualStack',
@@ -47,5 +59,6 @@ export class MultitoolChart extends Chart {
       ipFamilyPolicy: 'SingleStack',
       ipFamilies: ['IPv6'],
     });
+    this.services = this.dualStack ? [this.dualStack, this.ipv6Only] : [this.ipv6Only];
   }
 }

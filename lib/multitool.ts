@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import { Construct } from 'constructs';
 import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { DUAL_STACK, LabIpFamilies, checkLabIpFamilies, isIpv6Only } from './cidr';
 import { DEFAULT_APP_PORT, DEFAULT_NAMESPACE } from './defaults';
 import { checkDnsLabel, checkPort } from './validate';
 
@@ -26,6 +27,12 @@ export interface MultitoolProps {
    * @default 8080
    */
   readonly port?: number;
+  /**
+   * The families nginx listens on and the readiness probe asks over: `["IPv4", "IPv6"]`, or `["IPv6"]`
+   * for an IPv6-only cluster, whose pods have no IPv4 address (127.0.0.1 aside).
+   * @default ["IPv4", "IPv6"]
+   */
+  readonly ipFamilies?: LabIpFamilies;
 }
 
 export const MULTITOOL_DEFAULT_IMAGE = 'wbitt/network-multitool:alpine-extra';
@@ -36,10 +43,14 @@ const CONTROL_PLANE_TAINT = 'node-role.kubernetes.io/control-plane';
 
 /**
  * The nginx configuration the multitool pods run. It listens on IPv4 and, explicitly, on `[::]`:
- * nginx (like the image's stock config) listens on IPv4 only unless told otherwise. Every answer names
+ * nginx (like the image's stock config) listens on IPv4 only unless told otherwise. With `["IPv6"]` it
+ * listens on `[::]` only (nginx's `listen [::]` is IPv6-only by default: ipv6only=on). Every answer names
  * the pod and the address and family it was reached on. The pid file goes to /tmp, which every image has.
  */
-export function renderNginxConfig(port: number): string {
+export function renderNginxConfig(port: number, ipFamilies: LabIpFamilies = DUAL_STACK): string {
+  const listen = isIpv6Only(checkLabIpFamilies('ipFamilies', ipFamilies))
+    ? [`    listen [::]:${port};   # IPv6 only: an IPv6-only cluster's pods have no IPv4 address`]
+    : [`    listen ${port};        # IPv4`, `    listen [::]:${port};   # IPv6 - must be explicitly added!`];
   return [
     '# nginx for the multitool pods of the Calico IPv6 lab; rendered by calico-ipv6-lab.',
     'worker_processes 1;',
@@ -63,8 +74,7 @@ export function renderNginxConfig(port: number): string {
     '  }',
     '',
     '  server {',
-    `    listen ${port};        # IPv4`,
-    `    listen [::]:${port};   # IPv6 - must be explicitly added!`,
+    ...listen,
     '',
     '    location / {',
     '      return 200 "$hostname answered over $lab_ip_family on $server_addr port $server_port (client $remote_addr)\\n";',
@@ -77,13 +87,14 @@ export function renderNginxConfig(port: number): string {
 
 /**
  * The lab's test workload: a DaemonSet of network-multitool pods (one per node, control plane included)
- * whose nginx answers on IPv4 and IPv6, with the nginx config in a ConfigMap.
+ * whose nginx answers on IPv4 and IPv6 (or IPv6 alone), with the nginx config in a ConfigMap.
  */
 export class Multitool extends Construct {
   public readonly name: string;
   public readonly namespace: string;
   public readonly image: string;
   public readonly port: number;
+  public readonly ipFamilies: LabIpFamilies;
   public readonly labels: Record<string, string>;
   public readonly nginxConfig: string;
   public readonly configMap: kplus.ConfigMap;
@@ -98,10 +109,11 @@ export class Multitool extends Construct {
     this.namespace = namespace;
     this.image = image;
     checkPort('multitool port', this.port);
+    this.ipFamilies = checkLabIpFamilies('multitool ipFamilies', props.ipFamilies ?? DUAL_STACK);
     // Leaves room for the `-nginx`, `-dual-stack` and `-ipv6-only` suffixes within 63 characters.
     checkDnsLabel('multitool name', this.name, 50);
     this.labels = { app: this.name };
-    this.nginxConfig = renderNginxConfig(this.port);
+    this.nginxConfig = renderNginxConfig(this.port, this.ipFamilies);
     const configHash = createHash('sha256').update(this.nginxConfig).digest('hex');
 
     this.configMap = new kplus.ConfigMap(this, 'NginxConfig', {
@@ -131,11 +143,9 @@ export class Multitool extends Construct {
     ]));
 
     const configVolume = kplus.Volume.fromConfigMap(this, 'NginxConfigVolume', this.configMap, { name: 'nginx-config' });
-    // Both loopback families must answer: a pod whose nginx lost `listen [::]` is not ready.
-    const bothFamiliesAnswer = [
-      `curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:${this.port}/`,
-      `curl -fsS -o /dev/null --max-time 2 'http://[::1]:${this.port}/'`,
-    ].join(' && ');
+    // Every family's loopback must answer: a pod whose nginx lost `listen [::]` is not ready.
+    const loopbackUrls: Record<string, string> = { IPv4: `http://127.0.0.1:${this.port}/`, IPv6: `'http://[::1]:${this.port}/'` };
+    const everyFamilyAnswers = this.ipFamilies.map(f => `curl -fsS -o /dev/null --max-time 2 ${loopbackUrls[f]}`).join(' && ');
 
     this.daemonSet.addContainer({
       name: 'multitool',
@@ -144,7 +154,7 @@ export class Multitool extends Construct {
       // Run nginx on the mounted config directly: the image's entrypoint rewrites its own IPv4-only config.
       command: ['nginx', '-c', `${CONFIG_DIR}/nginx.conf`, '-g', 'daemon off;'],
       ports: [{ name: 'http', number: this.port }],
-      readiness: kplus.Probe.fromCommand(['sh', '-c', bothFamiliesAnswer], {
+      readiness: kplus.Probe.fromCommand(['sh', '-c', everyFamilyAnswers], {
         initialDelaySeconds: Duration.seconds(2),
         periodSeconds: Duration.seconds(5),
         timeoutSeconds: Duration.seconds(5),

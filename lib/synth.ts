@@ -5,6 +5,7 @@ import { App, YamlOutputType } from 'cdk8s';
 import { FrrRouterConfig } from './frr-router-config';
 import { KindClusterConfig } from './kind-cluster-config';
 import { Lab, nameChartFilesById, placeChartFiles, subdirectoryCharts } from './lab';
+import { TaygaConfig } from './tayga-config';
 import type { LabConfig } from './config-schema';
 import { DEFAULT_CONFIG_FILE, LabConfigError, configWarnings, formatWarnings, loadLabConfig } from './lab-config';
 
@@ -72,15 +73,12 @@ export function renderLabWithReport(config: LabConfig, outdir: string, options: 
     }
   }
   app.synth();
-  // The kind config and the facts are no Kubernetes manifests: a single-file render is for `kubectl apply -f -`.
+  // The kind, router and tayga configs and the facts are no Kubernetes manifests: a single-file render is for `kubectl apply -f -`.
   if (!options.singleFile) {
     nameChartFilesById(app, outdir);
     placeChartFiles(app, outdir);
-    for (const kind of KindClusterConfig.all(app)) {
-      kind.writeTo(outdir);
-    }
-    for (const router of FrrRouterConfig.all(app)) {
-      router.writeTo(outdir);
+    for (const file of [...KindClusterConfig.all(app), ...FrrRouterConfig.all(app), ...TaygaConfig.all(app)]) {
+      file.writeTo(outdir);
     }
     for (const lab of Lab.all(app)) {
       lab.writeFactsTo(outdir);
@@ -159,7 +157,10 @@ export function main(): void {
       // --stdout: one multi-document file, nothing published.
       fs.rmSync(outdir!, { recursive: true, force: true });
       const { omitted } = renderLabWithReport(config, outdir!, { singleFile: true });
-      const router = config.routing === 'bgp' ? ', the router\'s frr/' : '';
+      const router = [
+        ...(config.routing === 'bgp' ? ['the router\'s frr/'] : []),
+        ...(config.nat64 ? ['the NAT64\'s nat64/'] : []),
+      ].map(what => `, ${what}`).join('');
       const lesson = omitted.length > 0
         ? ` Nor is the policy lesson (${omitted.join(', ')}): apply it with \`npm run synth\` and kubectl apply -f <dist>/policy/ once the Calico API server is Available (docs/policy.md).`
         : '';

@@ -41,7 +41,7 @@ function allowed(s) {
 }
 
 const cell = text => String(text).replace(/\|/g, '\\|');
-const shown = v => (v === undefined ? '(see description)' : `\`${v}\``);
+const shown = v => (v === undefined ? '(see description)' : `\`${Array.isArray(v) ? JSON.stringify(v) : v}\``);
 
 function reference(schema) {
   return [

@@ -15,6 +15,10 @@ interface ManifestsHelper {
   splitServiceSubnet(subnet: string): { ipv4?: string; ipv6?: string };
   serviceSubnetOf(kindConfigText: string): string;
   checkClusterIPs(svc: ServiceLike, serviceSubnet: string, families: string[]): string[];
+  ipFamilyOf(kindConfigText: string): string;
+  servicesOf(dir: string): string[][];
+  corefileOf(dir: string): { corefile: string; upstreams: string[]; dns64Prefix: string } | null;
+  kubeadmCoreDnsConfigMap(manifestsGo: string, dnsDomain: string): string;
   injectUnknownField(srcDir: string, dstDir: string, field: string): string;
 }
 
@@ -123,6 +127,65 @@ describe('reading dist/', () => {
 
   test('a service range with two ranges of one family is an error', () => {
     expect(() => helper.splitServiceSubnet('10.96.0.0/16,10.97.0.0/16')).toThrow(/two ipv4/);
+  });
+});
+
+describe('an IPv6-only dist', () => {
+  const COREDNS_YAML = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: coredns
+  namespace: kube-system
+data:
+  Corefile: |
+    .:53 {
+        dns64 {
+           prefix fd00:10:64::/96
+        }
+        forward . [fc00:f853:ccd:e793::53]:53 10.0.0.53:53 {
+           max_concurrent 1000
+        }
+    }
+`;
+
+  test('kind\'s ipFamily, "ipv4" (kind\'s default) when absent', () => {
+    expect(helper.ipFamilyOf('networking:\n  ipFamily: ipv6\n')).toBe('ipv6');
+    expect(helper.ipFamilyOf('networking: {}\n')).toBe('ipv4');
+    expect(runHelper('ip-family', path.join(dist, 'kind', 'cluster.yaml')).stdout.trim()).toBe('ipv4');
+  });
+
+  test('the services command prints namespace, name and families of every Service', () => {
+    expect(runHelper('services', dist).stdout.trim()).toBe('default\tmultitool-ipv6-only\tIPv6');
+  });
+
+  test('the Corefile of kube-system\'s coredns ConfigMap: its forward addresses and dns64 prefix', () => {
+    expect(helper.corefileOf(dist)).toBeNull();
+    expect(runHelper('corefile', dist).stdout).toBe('');
+    fs.writeFileSync(path.join(dist, '0002-dns.k8s.yaml'), COREDNS_YAML);
+    expect(helper.corefileOf(dist)).toMatchObject({ upstreams: ['fc00:f853:ccd:e793::53', '10.0.0.53'], dns64Prefix: 'fd00:10:64::/96' });
+    expect(runHelper('corefile', dist).stdout).toBe('upstreams=fc00:f853:ccd:e793::53 10.0.0.53\ndns64_prefix=fd00:10:64::/96\n');
+  });
+
+  test('compare-data compares a ConfigMap\'s data and names the difference', () => {
+    fs.writeFileSync(path.join(dist, '0002-dns.k8s.yaml'), COREDNS_YAML);
+    const stored = path.join(tmp, 'stored.json');
+    const corefile = helper.corefileOf(dist)!.corefile;
+    fs.writeFileSync(stored, JSON.stringify({ data: { Corefile: corefile } }));
+    expect(runHelper('compare-data', dist, 'v1', 'ConfigMap', 'coredns', stored).status).toBe(0);
+    fs.writeFileSync(stored, JSON.stringify({ data: { Corefile: '.:53 {\n    forward . /etc/resolv.conf\n}\n' } }));
+    const res = runHelper('compare-data', dist, 'v1', 'ConfigMap', 'coredns', stored);
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/^\.Corefile: want /);
+  });
+
+  test('kubeadm\'s coredns ConfigMap is its template with the DNS domain filled in', () => {
+    const go = path.join(tmp, 'manifests.go');
+    fs.writeFileSync(go, 'package dns\n\nconst (\n\tCoreDNSConfigMap = `\napiVersion: v1\nkind: ConfigMap\ndata:\n  Corefile: |\n    kubernetes {{ .DNSDomain }} in-addr.arpa\n`\n)\n');
+    expect(helper.kubeadmCoreDnsConfigMap(go, 'cluster.local')).toContain('    kubernetes cluster.local in-addr.arpa\n');
+    fs.writeFileSync(go, 'package dns\n\tCoreDNSConfigMap = `{{ .Other }}`\n');
+    expect(() => helper.kubeadmCoreDnsConfigMap(go, 'cluster.local')).toThrow(/unexpected template field/);
+    fs.writeFileSync(go, 'package dns\n');
+    expect(() => helper.kubeadmCoreDnsConfigMap(go, 'cluster.local')).toThrow(/no CoreDNSConfigMap template/);
   });
 });
 

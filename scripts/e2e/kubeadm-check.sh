@@ -9,7 +9,11 @@
 #   - the same variants without kubeadmConfigPatches (node CIDR allocation on, kind's default):
 #     kubeadm must reject them, so the checks above can fail and the patch is what makes them pass;
 #   - a pod subnet with fewer than 14 addresses: kubeadm rejects it whatever the patch (the
-#     KindClusterConfig construct refuses it for that reason).
+#     KindClusterConfig construct refuses it for that reason);
+#   - the IPv6-only lab's kind config (`ipFamilies: [IPv6]`, synthesized here unless IPV6_ONLY_KIND_CONFIG
+#     names one): ipFamily ipv6, accepted as is and with the IPv6 pod subnets above; kind itself refuses
+#     it with a second (IPv4) pod subnet, the mistake the KindClusterConfig construct refuses too.
+# The renderer runs kind's own Validate first, as `kind create cluster` does.
 #
 # Usage:
 #   scripts/e2e/kubeadm-check.sh [KIND_CONFIG]      # npm run test:kubeadm; default dist/kind/cluster.yaml
@@ -23,6 +27,7 @@
 #   KIND_VERSION         kind release                    [0.25.0]
 #   KUBEADM_CHECK_CACHE  where the binaries go           [${XDG_CACHE_HOME:-$HOME/.cache}/calico-ipv6-lab/kubeadm-check]
 #   GO                   go command                      [go on PATH, else /usr/local/go/bin/go]
+#   IPV6_ONLY_KIND_CONFIG  the IPv6-only kind config     [synthesized from `ipFamilies: [IPv6]`]
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -37,6 +42,10 @@ CI="${CI:-false}"
 EXTRA_POD_SUBNETS=("192.168.0.0/16,fd00:10:244::/112" "192.168.0.0/16,fd00::/40" "10.10.0.0/25,fd00:10:244::/48")
 # 8 IPv4 addresses, below kubeadm's MinimumAddressesInPodSubnet (14).
 TOO_SMALL_POD_SUBNETS="10.0.0.0/29,fd00:10:244::/48"
+# The IPv6-only lab's single pod subnet: longer than /64, more than 16 bits shorter than /64.
+IPV6_ONLY_EXTRA_POD_SUBNETS=("fd00:10:244::/112" "fd00::/40")
+# Two families in an ipFamily ipv6 cluster: kind v0.25.0 validateSubnets refuses it.
+IPV6_ONLY_DUAL_POD_SUBNETS="192.168.0.0/16,fd00:10:244::/48"
 RENDERER_SRC="${REPO_ROOT}/scripts/e2e/kind-kubeadm-config/main.go"
 
 GO="" WORK_DIR="" KUBEADM="" RENDERER=""
@@ -133,11 +142,22 @@ variant() {
 }
 
 # check WANT NAME KIND_CONFIG: renders KIND_CONFIG as kind does and validates it with kubeadm;
-# WANT is "accept" or "reject".
+# WANT is "accept" or "reject" (kubeadm's verdict), or "kind-reject" (kind refuses the config itself).
 check() {
   local want="$1" name="$2" config="$3" out got
-  if ! "${RENDERER}" "${config}" "v${K8S_VERSION}" >"${config}.kubeadm.yaml"; then
-    echo "FAIL ${name}: kind could not render a kubeadm config"
+  if ! out="$("${RENDERER}" "${config}" "v${K8S_VERSION}" 2>&1 >"${config}.kubeadm.yaml")"; then
+    out="$(tr '\n' ' ' <<<"${out}")"
+    if [[ "${want}" == kind-reject ]]; then
+      echo "PASS ${name}: kind refuses it (${out% })"
+      PASSED=$((PASSED + 1))
+    else
+      echo "FAIL ${name}: kind could not render a kubeadm config: ${out% }"
+      FAILED=$((FAILED + 1))
+    fi
+    return 0
+  fi
+  if [[ "${want}" == kind-reject ]]; then
+    echo "FAIL ${name}: kind accepts it, expected kind to refuse it"
     FAILED=$((FAILED + 1))
     return 0
   fi
@@ -152,8 +172,21 @@ check() {
   fi
 }
 
+# ipv6_only_kind_config: IPV6_ONLY_KIND_CONFIG, or the kind config synth writes for `ipFamilies: [IPv6]`.
+ipv6_only_kind_config() {
+  if [[ -n "${IPV6_ONLY_KIND_CONFIG:-}" ]]; then
+    echo "${IPV6_ONLY_KIND_CONFIG}"
+    return
+  fi
+  printf 'ipFamilies: [IPv6]\n' >"${WORK_DIR}/ipv6-only.lab.yaml"
+  (cd "${REPO_ROOT}" && CDK8S_OUTDIR="${WORK_DIR}/ipv6-only-staging" LAB_CONFIG="${WORK_DIR}/ipv6-only.lab.yaml" \
+    LAB_DIST_DIR="${WORK_DIR}/ipv6-only-dist" node -r ./scripts/swc-register.js main.ts) >"${WORK_DIR}/synth.log" 2>&1 ||
+    die "synth of ipFamilies [IPv6] failed: $(cat "${WORK_DIR}/synth.log")"
+  echo "${WORK_DIR}/ipv6-only-dist/kind/cluster.yaml"
+}
+
 main() {
-  local kind_config="${1:-${REPO_ROOT}/dist/kind/cluster.yaml}" subnet i=0
+  local kind_config="${1:-${REPO_ROOT}/dist/kind/cluster.yaml}" subnet i=0 v6_config
   [[ -f "${kind_config}" ]] || die "no kind config at ${kind_config} (run npm run synth)"
   trap cleanup EXIT
   find_go
@@ -173,6 +206,20 @@ main() {
   done
   variant "${kind_config}" "${WORK_DIR}/tiny.yaml" "${TOO_SMALL_POD_SUBNETS}" false
   check reject "podSubnet ${TOO_SMALL_POD_SUBNETS}, node CIDR allocation off" "${WORK_DIR}/tiny.yaml"
+
+  v6_config="$(ipv6_only_kind_config)"
+  log "IPv6-only: ${v6_config}"
+  check accept "the IPv6-only lab's kind config (ipFamily ipv6, podSubnet $(sed -n 's/^ *podSubnet: //p' "${v6_config}"))" \
+    "$(cp "${v6_config}" "${WORK_DIR}/v6.yaml" && echo "${WORK_DIR}/v6.yaml")"
+  for subnet in "${IPV6_ONLY_EXTRA_POD_SUBNETS[@]}"; do
+    i=$((i + 1))
+    variant "${v6_config}" "${WORK_DIR}/v6-off-${i}.yaml" "${subnet}" false
+    check accept "IPv6-only, podSubnet ${subnet}, node CIDR allocation off (the lab's patch)" "${WORK_DIR}/v6-off-${i}.yaml"
+    variant "${v6_config}" "${WORK_DIR}/v6-on-${i}.yaml" "${subnet}" true
+    check reject "IPv6-only, podSubnet ${subnet}, node CIDR allocation on (kind's default)" "${WORK_DIR}/v6-on-${i}.yaml"
+  done
+  variant "${v6_config}" "${WORK_DIR}/v6-dual.yaml" "${IPV6_ONLY_DUAL_POD_SUBNETS}" false
+  check kind-reject "IPv6-only with a second, IPv4 pod subnet ${IPV6_ONLY_DUAL_POD_SUBNETS}" "${WORK_DIR}/v6-dual.yaml"
   echo "${PASSED} passed, ${FAILED} failed"
   ((FAILED == 0))
 }

@@ -5,7 +5,12 @@
 //
 // Usage:
 //   node scripts/e2e/manifests.js service-subnet KIND_CONFIG [ipv4|ipv6]
+//   node scripts/e2e/manifests.js ip-family KIND_CONFIG
 //   node scripts/e2e/manifests.js objects DIR
+//   node scripts/e2e/manifests.js services DIR
+//   node scripts/e2e/manifests.js compare-data DIR APIVERSION KIND NAME STORED_JSON
+//   node scripts/e2e/manifests.js corefile DIR
+//   node scripts/e2e/manifests.js kubeadm-coredns-configmap MANIFESTS_GO DNS_DOMAIN OUT_FILE
 //   node scripts/e2e/manifests.js compare-spec DIR APIVERSION KIND NAME STORED_JSON
 //   node scripts/e2e/manifests.js dropped-fields DIR APIVERSION KIND NAME STORED_JSON
 //   node scripts/e2e/manifests.js check-cluster-ips SVC_JSON SERVICE_SUBNET FAMILIES
@@ -118,6 +123,50 @@ function splitServiceSubnet(subnet) {
   return out;
 }
 
+/** kind's networking.ipFamily (kind's default, "ipv4", when absent). */
+function ipFamilyOf(kindConfigText) {
+  const cfg = YAML.parse(kindConfigText);
+  return String((cfg && cfg.networking && cfg.networking.ipFamily) || 'ipv4');
+}
+
+/** The Services of dir: namespace, name and ipFamilies (comma-separated), in file order. */
+function servicesOf(dir) {
+  return loadObjects(dir)
+    .filter(({ obj }) => obj.apiVersion === 'v1' && obj.kind === 'Service')
+    .map(({ obj }) => [obj.metadata.namespace || 'default', obj.metadata.name, (obj.spec.ipFamilies || []).join(',')]);
+}
+
+/**
+ * The coredns ConfigMap of kube-system in dir, if any: its Corefile, the addresses its `forward .`
+ * line names and its dns64 prefix.
+ */
+function corefileOf(dir) {
+  const hit = loadObjects(dir).find(({ obj }) => obj.apiVersion === 'v1' && obj.kind === 'ConfigMap'
+    && obj.metadata.name === 'coredns' && obj.metadata.namespace === 'kube-system');
+  if (!hit) return null;
+  const corefile = String(hit.obj.data.Corefile);
+  const forward = /^\s*forward \. (.*?)\s*\{?$/m.exec(corefile);
+  const prefix = /^\s*prefix (\S+)$/m.exec(corefile);
+  // "[fc00::53]:53" or "10.0.0.53:53" -> the address alone.
+  const address = (t) => (t.startsWith('[') ? t.replace(/^\[(.*)\](:\d+)?$/, '$1') : t.replace(/:\d+$/, ''));
+  const upstreams = forward ? forward[1].split(/\s+/).map(address) : [];
+  return { corefile, upstreams, dns64Prefix: prefix ? prefix[1] : '' };
+}
+
+/**
+ * kubeadm's own coredns ConfigMap, as `kubeadm init` creates it: the CoreDNSConfigMap template of
+ * kubeadm's cmd/kubeadm/app/phases/addons/dns/manifests.go (read from the Go module cache, never
+ * copied into this repository) with its DNS domain filled in.
+ */
+function kubeadmCoreDnsConfigMap(manifestsGo, dnsDomain) {
+  const source = fs.readFileSync(manifestsGo, 'utf8');
+  const m = /CoreDNSConfigMap = `([^`]*)`/.exec(source);
+  if (!m) throw new Error(`no CoreDNSConfigMap template in ${manifestsGo}`);
+  const rendered = m[1].replace(/\{\{ \.DNSDomain \}\}/g, dnsDomain);
+  if (/\{\{/.test(rendered)) throw new Error(`unexpected template field in kubeadm's CoreDNSConfigMap: ${rendered}`);
+  return rendered;
+}
+
 function serviceSubnetOf(kindConfigText) {
   const cfg = YAML.parse(kindConfigText);
   const subnet = cfg && cfg.networking && cfg.networking.serviceSubnet;
@@ -204,6 +253,27 @@ const commands = {
     if (!cidr) throw new Error(`no ${family} range in serviceSubnet ${subnet}`);
     return cidr;
   },
+  'ip-family'(kindConfig) {
+    return ipFamilyOf(fs.readFileSync(kindConfig, 'utf8'));
+  },
+  services(dir) {
+    return servicesOf(dir).map((row) => row.join('\t')).join('\n');
+  },
+  'compare-data'(dir, apiVersion, kind, name, storedFile) {
+    const { obj } = findObject(dir, apiVersion, kind, name);
+    const problems = diffValues(obj.data, readJSON(storedFile).data);
+    if (problems.length > 0) throw new Error(problems.join('\n'));
+    return '';
+  },
+  corefile(dir) {
+    const found = corefileOf(dir);
+    if (!found) return '';
+    return [`upstreams=${found.upstreams.join(' ')}`, `dns64_prefix=${found.dns64Prefix}`].join('\n');
+  },
+  'kubeadm-coredns-configmap'(manifestsGo, dnsDomain, outFile) {
+    fs.writeFileSync(outFile, kubeadmCoreDnsConfigMap(manifestsGo, dnsDomain));
+    return outFile;
+  },
   objects(dir) {
     return loadObjects(dir)
       .map(({ obj }) => {
@@ -267,6 +337,10 @@ module.exports = {
   droppedFields,
   splitServiceSubnet,
   serviceSubnetOf,
+  ipFamilyOf,
+  servicesOf,
+  corefileOf,
+  kubeadmCoreDnsConfigMap,
   checkClusterIPs,
   injectUnknownField,
 };

@@ -8,6 +8,11 @@
 #   scripts/e2e/run.sh                      # npm run test:e2e
 #   E2E_MANIFEST_DIR=/tmp/my-dist scripts/e2e/run.sh
 #
+# The kind config's networking.ipFamily decides the family checks: "dual" (the default lab) or "ipv6"
+# (an IPv6-only lab, which scripts/e2e/run-ipv6-only.sh synthesizes and runs this on). A dist with
+# kube-system's coredns ConfigMap (IPv6-only) is applied over kubeadm's own coredns ConfigMap, and,
+# with E2E_COREDNS set, that stored Corefile is loaded by a real CoreDNS (scripts/e2e/coredns-check.sh).
+#
 # Binaries (first match wins):
 #   etcd, kube-apiserver: $E2E_ETCD / $E2E_KUBE_APISERVER, then $KUBEBUILDER_ASSETS/<name>
 #     (the directory setup-envtest fills), then the cache of scripts/e2e/build-binaries.sh
@@ -37,10 +42,13 @@
 #   E2E_VARIANTS       routing variants synthesized (`routing: X`, the rest default) and applied on
 #                      top of the manifests, each checked as they are (empty: none)  [bgp]
 #   E2E_KEEP_TMP       keep the temp dir (true)                  [false]
+#   E2E_COREDNS, E2E_KUBEADM_DNS_MANIFESTS, E2E_FIXTURES_DIR: see scripts/e2e/coredns-check.sh
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HELPER="${REPO_ROOT}/scripts/e2e/manifests.js"
+# shellcheck source=scripts/e2e/coredns-check.sh
+source "${REPO_ROOT}/scripts/e2e/coredns-check.sh"
 
 # from_caller PATH: PATH made absolute against the caller's directory (run.sh cds to the repo).
 from_caller() {
@@ -77,8 +85,8 @@ SPEC_KINDS="crd\.projectcalico\.org/v1 (IPPool|BGPConfiguration|BGPPeer)|operato
 FOUR_OCTET_AS=4294967294
 
 ETCD="" KUBE_APISERVER="" KUBECTL=""
-TMP_DIR="" ETCD_URL="" FIRST_SERVICE_IP="" LAST_PID=""
-SERVICE_SUBNET="" SERVICE_SUBNET_V4=""
+TMP_DIR="" ETCD_URL="" FIRST_SERVICE_IP="" LAST_PID="" LAST_APISERVER_PORT="" APISERVER_PORT=""
+SERVICE_SUBNET="" SERVICE_SUBNET_V4="" IP_FAMILY="" APPLY_OUTPUT=""
 PASSED=0 FAILED=0 SKIPPED=0
 declare -a PIDS=()
 declare -A PID_NAMES=()
@@ -120,7 +128,7 @@ abort() {
 
 print_diagnostics() {
   local name
-  for name in etcd kube-apiserver kube-apiserver-ipv4; do
+  for name in etcd kube-apiserver kube-apiserver-ipv4 coredns; do
     if [[ -s "${TMP_DIR}/${name}.log" ]]; then
       echo "----- last 30 lines of ${name}.log -----" >&2
       tail -n 30 "${TMP_DIR}/${name}.log" >&2
@@ -281,12 +289,23 @@ read_inputs() {
   out="$(node "${HELPER}" service-subnet "${E2E_KIND_CONFIG}" 2>&1)" ||
     abort "networking.serviceSubnet read from ${E2E_KIND_CONFIG}" "${out}"
   SERVICE_SUBNET="${out}"
-  out="$(node "${HELPER}" service-subnet "${E2E_KIND_CONFIG}" ipv4 2>&1)" ||
-    abort "serviceSubnet ${SERVICE_SUBNET} has an IPv4 range" "${out}"
-  SERVICE_SUBNET_V4="${out}"
-  node "${HELPER}" service-subnet "${E2E_KIND_CONFIG}" ipv6 >/dev/null 2>&1 ||
-    abort "serviceSubnet ${SERVICE_SUBNET} has an IPv6 range"
-  pass "service range from ${E2E_KIND_CONFIG}: ${SERVICE_SUBNET}"
+  IP_FAMILY="$(node "${HELPER}" ip-family "${E2E_KIND_CONFIG}")"
+  case "${IP_FAMILY}" in
+    dual)
+      out="$(node "${HELPER}" service-subnet "${E2E_KIND_CONFIG}" ipv4 2>&1)" ||
+        abort "serviceSubnet ${SERVICE_SUBNET} has an IPv4 range" "${out}"
+      SERVICE_SUBNET_V4="${out}"
+      node "${HELPER}" service-subnet "${E2E_KIND_CONFIG}" ipv6 >/dev/null 2>&1 ||
+        abort "serviceSubnet ${SERVICE_SUBNET} has an IPv6 range"
+      ;;
+    ipv6)
+      if [[ "${SERVICE_SUBNET}" == *,* ]] || ! node "${HELPER}" service-subnet "${E2E_KIND_CONFIG}" ipv6 >/dev/null 2>&1; then
+        abort "serviceSubnet ${SERVICE_SUBNET} of an ipFamily ipv6 cluster is one IPv6 range"
+      fi
+      ;;
+    *) abort "networking.ipFamily of ${E2E_KIND_CONFIG} is dual or ipv6" "got ${IP_FAMILY}" ;;
+  esac
+  pass "service range from ${E2E_KIND_CONFIG} (ipFamily ${IP_FAMILY}): ${SERVICE_SUBNET}"
   [[ -d "${CALICO_CRDS_DIR}" ]] || missing "Calico CRDs dir ${CALICO_CRDS_DIR}" "set CALICO_CRDS_DIR"
   if [[ ! -r "${E2E_TIGERA_OPERATOR_MANIFEST}" ]]; then
     if [[ "${CI}" == "true" ]]; then
@@ -408,6 +427,7 @@ etcd_healthy() {
 start_apiserver() {
   local name="$1" range="$2" prefix="$3" port kubeconfig="${TMP_DIR}/$1.kubeconfig" pki="${TMP_DIR}/pki"
   port="$(free_port)" || return 1
+  LAST_APISERVER_PORT="${port}"
   start_bg "${name}" "${TMP_DIR}/${name}.log" "${KUBE_APISERVER}" \
     --etcd-servers="${ETCD_URL}" \
     --etcd-prefix="${prefix}" \
@@ -447,7 +467,8 @@ start_apiserver() {
 
 start_control_plane() {
   local out err="${TMP_DIR}/start.err"
-  FIRST_SERVICE_IP="$(node -e 'const ip=require("ipaddr.js");const [a]=ip.parseCIDR(process.argv[1]);const b=a.toByteArray();b[3]+=1;console.log(ip.fromByteArray(b).toString())' "${SERVICE_SUBNET_V4}")"
+  # The kubernetes Service's address: the first of the primary (first) range.
+  FIRST_SERVICE_IP="$(node -e 'const ip=require("ipaddr.js");const [a]=ip.parseCIDR(process.argv[1].split(",")[0]);const b=a.toByteArray();b[b.length-1]+=1;console.log(ip.fromByteArray(b).toString())' "${SERVICE_SUBNET}")"
   out="$(generate_certs 2>&1)" || abort "certificates generated with openssl" "${out}$(tail -n 20 "${TMP_DIR}/openssl.log")"
   # Not in $(...): these record the PIDs that teardown stops.
   start_etcd 2>"${err}" || abort "etcd started" "$(cat "${err}")"
@@ -455,6 +476,7 @@ start_control_plane() {
   start_apiserver kube-apiserver "${SERVICE_SUBNET}" /registry 2>"${err}" ||
     abort "kube-apiserver ready (--service-cluster-ip-range=${SERVICE_SUBNET})" "$(cat "${err}")"
   pass "kube-apiserver ready (--service-cluster-ip-range=${SERVICE_SUBNET})"
+  APISERVER_PORT="${LAST_APISERVER_PORT}"
   export KUBECONFIG="${TMP_DIR}/kube-apiserver.kubeconfig"
 }
 
@@ -556,7 +578,8 @@ apply_dist() {
   local out
   out="$(k apply --validate=strict -f "${E2E_MANIFEST_DIR}" 2>&1)" ||
     abort "kubectl apply --validate=strict -f ${E2E_MANIFEST_DIR}" "${out}"
-  pass "kubectl apply --validate=strict -f ${E2E_MANIFEST_DIR} ($(grep -c . <<<"${out}") objects)"
+  APPLY_OUTPUT="${out}"
+  pass "kubectl apply --validate=strict -f ${E2E_MANIFEST_DIR} ($(grep -vc '^Warning:' <<<"${out}") objects)"
 }
 
 check_objects_exist() {
@@ -573,17 +596,28 @@ check_objects_exist() {
   done <<<"${objects}"
 }
 
-check_service_ips() { # NAME FAMILIES
-  local name="$1" families="$2" file="${TMP_DIR}/svc-$1.json" out
-  if ! out="$(get_json v1 Service default "${name}" "${file}" 2>&1)"; then
-    fail "Service default/${name} has ClusterIPs ${families}" "${out}"
+check_service_ips() { # NAMESPACE NAME FAMILIES
+  local ns="$1" name="$2" families="$3" file="${TMP_DIR}/svc-$2.json" out
+  if ! out="$(get_json v1 Service "${ns}" "${name}" "${file}" 2>&1)"; then
+    fail "Service ${ns}/${name} has ClusterIPs ${families}" "${out}"
     return
   fi
   if out="$(node "${HELPER}" check-cluster-ips "${file}" "${SERVICE_SUBNET}" "${families}" 2>&1)"; then
-    pass "Service default/${name} has ClusterIPs ${families} in ${SERVICE_SUBNET}: ${out}"
+    pass "Service ${ns}/${name} has ClusterIPs ${families} in ${SERVICE_SUBNET}: ${out}"
   else
-    fail "Service default/${name} has ClusterIPs ${families} in ${SERVICE_SUBNET}" "${out}"
+    fail "Service ${ns}/${name} has ClusterIPs ${families} in ${SERVICE_SUBNET}" "${out}"
   fi
+}
+
+# check_every_service_ips: each Service of the dist got one ClusterIP per family it names.
+check_every_service_ips() {
+  local ns name families count=0
+  while IFS=$'\t' read -r ns name families; do
+    [[ -n "${name}" ]] || continue
+    count=$((count + 1))
+    check_service_ips "${ns}" "${name}" "${families}"
+  done < <(node "${HELPER}" services "${E2E_MANIFEST_DIR}")
+  ((count > 0)) || fail "${E2E_MANIFEST_DIR} has Services to check"
 }
 
 # check_specs_stored LABEL KIND_PATTERN: the stored .spec of each object of
@@ -807,6 +841,26 @@ check_dual_stack_needs_dual_stack_server() {
   fi
 }
 
+# check_dual_stack_refused_by_ipv6_only_server: the default lab's RequireDualStack Service on this
+# IPv6-only API server is refused: why an IPv6-only dist has no dual-stack Service.
+check_dual_stack_refused_by_ipv6_only_server() {
+  local svc="${TMP_DIR}/dual-stack-service.yaml" out reason rc=0 what
+  what="negative: the default lab's RequireDualStack Service rejected by this IPv6-only API server"
+  if ! out="$(node "${HELPER}" extract "${REPO_ROOT}/dist" v1 Service multitool-dual-stack "${svc}" 2>&1)"; then
+    fail "${what}" "${out}"
+    return
+  fi
+  out="$(k apply --validate=strict -f "${svc}" 2>&1)" || rc=$?
+  # kube-apiserver 1.28: spec.ipFamilyPolicy: Invalid value: "RequireDualStack":
+  #   this cluster is not configured for dual-stack services
+  reason="$(grep -o 'spec.ipFamilyPolicy: Invalid value: "RequireDualStack": [^,]*' <<<"${out}" || true)"
+  if ((rc != 0)) && [[ -n "${reason}" ]]; then
+    pass "${what}: ${reason}"
+  else
+    fail "${what}" "kubectl exit ${rc}, output:"$'\n'"${out}"
+  fi
+}
+
 main() {
   cd "${REPO_ROOT}"
   trap cleanup EXIT
@@ -826,22 +880,38 @@ main() {
   else
     install_crds
   fi
-  check_generated_configs
+  # The generated configurations are dual-stack: they need the dual-stack API server.
+  if [[ "${IP_FAMILY}" != ipv6 ]]; then
+    check_generated_configs
+  fi
+  # An IPv6-only dist takes over kubeadm's coredns ConfigMap, which a real cluster has by now.
+  if dist_has_coredns; then
+    create_kubeadm_coredns_configmap
+  fi
   apply_dist
   check_objects_exist
-  check_service_ips multitool-dual-stack IPv4,IPv6
-  check_service_ips multitool-ipv6-only IPv6
+  check_every_service_ips
   check_specs_stored "" "${SPEC_KINDS}"
+  if dist_has_coredns; then
+    check_coredns_configmap_taken_over
+  fi
   check_reapply_unchanged
   check_diff_clean
   check_unknown_field_rejected
   check_specs_stored "after the rejected apply: " "${IPPOOL_KIND}"
-  local variant
-  for variant in ${E2E_VARIANTS}; do
-    check_variant "${variant}"
-  done
-  check_policy_lesson
-  check_dual_stack_needs_dual_stack_server
+  if [[ "${IP_FAMILY}" == ipv6 ]]; then
+    check_dual_stack_refused_by_ipv6_only_server
+  else
+    local variant
+    for variant in ${E2E_VARIANTS}; do
+      check_variant "${variant}"
+    done
+    check_policy_lesson
+    check_dual_stack_needs_dual_stack_server
+  fi
+  if dist_has_coredns; then
+    check_coredns
+  fi
 }
 
 main "$@"

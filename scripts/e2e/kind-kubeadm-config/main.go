@@ -7,6 +7,8 @@
 // the sigs.k8s.io/kind module, at pkg/cluster/labkubeadmconfig.
 //
 // Usage: kind-kubeadm-config KIND_CONFIG KUBERNETES_VERSION
+//
+// A config kind itself refuses (its Validate) exits 1 with kind's reason.
 package main
 
 import (
@@ -29,6 +31,11 @@ func render(path, kubernetesVersion string) (string, error) {
 	cfg, err := encoding.Load(path)
 	if err != nil {
 		return "", err
+	}
+	// kind create validates the config first (pkg/cluster/internal/create), e.g. one CIDR per family
+	// and the family ipFamily names; so does this renderer.
+	if err := cfg.Validate(); err != nil {
+		return "", fmt.Errorf("kind refuses the config: %w", err)
 	}
 	data := kubeadm.ConfigData{
 		NodeProvider:         "docker",
