@@ -46,6 +46,8 @@ source "$SCRIPT_DIR/scripts/lib/preflight.sh"
 source "$SCRIPT_DIR/scripts/lib/images.sh"
 # shellcheck source=scripts/lib/diagnose.sh
 source "$SCRIPT_DIR/scripts/lib/diagnose.sh"
+# shellcheck source=scripts/lib/variants.sh
+source "$SCRIPT_DIR/scripts/lib/variants.sh"
 # shellcheck source=scripts/lib/wait.sh
 source "$SCRIPT_DIR/scripts/lib/wait.sh"
 # Empty: the image the kind config pins per node (read again after a synth).
@@ -163,6 +165,7 @@ diagnose() {
   info ""
   info "--- diagnosis (KUBECONFIG=${LAB_KUBECONFIG}) ---"
   diagnose_cluster "${STEPS[CURRENT_STEP - 1]}"
+  variant_hooks diagnose || true
 }
 
 on_exit() {
@@ -458,24 +461,31 @@ main() {
   lab_facts_reload # dist/ may be new: read the facts again
   lab_init_defaults
   lab_require_facts
+  lab_load_variants
   info "  lab \"${LAB_CLUSTER_NAME}\" from ${LAB_KIND_CONFIG} (kubeconfig ${LAB_KUBECONFIG})"
+  ((${#LAB_VARIANTS[@]} == 0)) || info "  variants: ${LAB_VARIANTS[*]} (docs/scripts.md#variants)"
   step_done
   step 3
+  variant_hooks preflight
   create_cluster
+  variant_hooks after_cluster
   step_done
   step 4
   install_operator
   step_done
   step 5
   apply_manifests
+  variant_hooks after_apply
   step_done
   step 6
   external_host_defaults
   external_host_start_background # the egress checks' target outside the cluster
   wait_calico
+  variant_hooks after_calico
   step_done
   step 7
   wait_workload
+  variant_hooks ready
   step_done
   step 8
   run_verify
@@ -489,6 +499,7 @@ main() {
   info "Explain it:  ./explain.sh [--capture]"
   info ""
   calicoctl_provide || warn "calicoctl not provided; the lab, ./verify.sh and ./explain.sh work without it"
+  variant_hooks summary
 }
 
 main "$@"

@@ -16,6 +16,8 @@ source "$SCRIPT_DIR/scripts/lib/common.sh"
 source "$SCRIPT_DIR/scripts/lib/cluster-drift.sh"
 # shellcheck source=scripts/lib/external-host.sh
 source "$SCRIPT_DIR/scripts/lib/external-host.sh"
+# shellcheck source=scripts/lib/variants.sh
+source "$SCRIPT_DIR/scripts/lib/variants.sh"
 lab_init_defaults
 
 ASSUME_YES=false
@@ -95,8 +97,10 @@ main() {
   [[ -n "$LAB_CLUSTER_NAME" ]] || lab_require_facts
   have kind || die "kind not found on PATH" "install kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
   confirm
+  lab_load_variants
   delete_cluster
   external_host_remove
+  variant_hooks destroy
   remove_kubeconfig
   info "Lab \"${LAB_CLUSTER_NAME}\" removed."
   note_other_clusters

@@ -477,6 +477,15 @@ verify_section workload
 source "$SCRIPT_DIR/scripts/lib/checks-dataplane.sh"
 # shellcheck source=scripts/lib/checks-vxlan.sh
 source "$SCRIPT_DIR/scripts/lib/checks-vxlan.sh"
+# The active variants' own sections (scripts/lib/checks-<variant>.sh), after the core's.
+# shellcheck source=scripts/lib/variants.sh
+source "$SCRIPT_DIR/scripts/lib/variants.sh"
+lab_load_variants
+for _variant in ${LAB_VARIANTS[@]+"${LAB_VARIANTS[@]}"}; do
+  # shellcheck source=/dev/null
+  [[ ! -r "$SCRIPT_DIR/scripts/lib/checks-${_variant}.sh" ]] || source "$SCRIPT_DIR/scripts/lib/checks-${_variant}.sh"
+done
+unset _variant
 
 finish() {
   plan_finish

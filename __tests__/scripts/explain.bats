@@ -16,7 +16,6 @@ setup() {
   lab_setup_deployed
   EXPLAIN=$REPO_ROOT/explain.sh
   NODE_FX=$STUB_STATE/cluster/node/ipv6-lab-control-plane
-  export LAB_CAPTURE_WARMUP=0
 }
 
 @test "explain: defaults: IPv4 goes direct (CrossSubnet), IPv6 through vxlan-v6.calico between the nodes' IPv6 addresses" {

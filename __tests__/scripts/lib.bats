@@ -253,3 +253,34 @@ plan_run() {
   assert_line "SKIP  the second: no API server to ask"
   assert_line "2 checks, 1 failed, 1 skipped"
 }
+
+@test "variants: hooks run for the active variants only, in their order; a missing hook is skipped" {
+  source "$REPO_ROOT/scripts/lib/variants.sh"
+  bgp_after_cluster() { echo "bgp after_cluster $*"; }
+  policy_after_cluster() { echo "policy after_cluster $*"; }
+  ipv6only_after_cluster() { echo "ipv6only after_cluster $*"; }
+  LAB_VARIANTS=(bgp policy)
+  run variant_hooks after_cluster x
+  assert_success
+  assert_output $'bgp after_cluster x\npolicy after_cluster x'
+  run variant_hooks no_such_hook
+  assert_success
+  assert_output ""
+  variant_active policy
+  run ! variant_active ipv6only
+  LAB_VARIANTS=()
+  run variant_hooks after_cluster
+  assert_output ""
+}
+
+@test "variants: the default lab's facts turn none on; routing and families come from the facts" {
+  run env -u LAB_CONFIG LAB_PROJECT_DIR="$REPO_ROOT" LAB_DIST_DIR="$DEFAULTS_DIST" bash -c '
+    source "$1/scripts/lib/common.sh"
+    lab_init_defaults
+    source "$1/scripts/lib/variants.sh"
+    lab_load_variants
+    echo "variants=${#LAB_VARIANTS[@]} routing=$(lab_routing) families=$(lab_families)"
+    lab_has_family IPv4 && ! lab_has_family IPv5 && echo has-ok' _ "$REPO_ROOT"
+  assert_success
+  assert_output $'variants=0 routing=vxlan families=IPv4 IPv6\nhas-ok'
+}

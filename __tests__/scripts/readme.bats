@@ -12,7 +12,6 @@ setup_file() {
 setup() {
   load helpers/lab
   lab_setup_deployed
-  export LAB_CAPTURE_WARMUP=0
 }
 
 @test "readme: the explain.sh excerpt is part of explain.sh's output on the stubs" {
