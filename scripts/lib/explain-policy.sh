@@ -165,9 +165,9 @@ explain_policy() {
   local -a probes=()
   lab_has_family IPv4 && [[ -n "$v4" ]] && probes+=("IPv4|${LAB_POLICY_DENY_TIMEOUT}|http://${v4}:${port}/")
   lab_has_family IPv6 && [[ -n "$v6" ]] && probes+=("IPv6|${LAB_CURL_TIMEOUT}|http://[${v6}]:${port}/")
-  local p fam t url
+  local p t url
   for p in "${probes[@]}"; do
-    IFS='|' read -r fam t url <<<"$p"
+    IFS='|' read -r _ t url <<<"$p"
     rc=0
     out=$(docker exec "$LAB_EXTERNAL_NAME" curl -g -sS --max-time "$t" "$url" 2>&1) || rc=$?
     show "docker exec ${LAB_EXTERNAL_NAME} curl -g -sS --max-time ${t} ${url}"

@@ -49,10 +49,11 @@ policy_network_containers() {
 # when a fixed address lies outside kind's network or another container
 # holds it. Returns 1 (nothing checked) when the network does not exist yet.
 policy_check_addresses() {
-  local net=${KIND_EXPERIMENTAL_DOCKER_NETWORK:-kind} fam key addr subnet inside name v4 v6 ext
+  local net=${KIND_EXPERIMENTAL_DOCKER_NETWORK:-kind} fam key addr subnet inside name v4 v6 ext containers
   local -a subnets=() problems=()
   mapfile -t subnets < <(network_subnets "$net")
   ((${#subnets[@]} > 0)) || return 1
+  containers=$(policy_network_containers "$net")
   ext=${LAB_EXTERNAL_NAME:-$(lab_rebase_name "$(fact externalHost.name)")}
   for fam in ipv4 ipv6; do
     key=externalHost.$fam addr=$(fact "policy.externalHost.$fam")
@@ -70,7 +71,7 @@ policy_check_addresses() {
       if [[ "${v4%/*}" == "$addr" || "${v6%/*}" == "$addr" ]]; then
         problems+=("${key}: got ${addr}, which container ${name} already holds on the Docker network '${net}'; allowed: an unused address inside ${inside}")
       fi
-    done < <(policy_network_containers "$net")
+    done <<<"$containers"
   done
   if ((${#problems[@]} > 0)); then
     printf 'ERROR: %s\n' "${problems[@]}" >&2
@@ -107,7 +108,7 @@ policy_after_calico() {
   # Retried while kubectl cannot map the kind yet ("no matches for kind").
   _LAB_POLICY_WAITING=apply
   info "  kubectl apply -f ${dir}"
-  wait_for "kubectl apply -f ${dir} to go through" "$LAB_CRD_TIMEOUT" kubectl apply -f "$dir"
+  wait_for "kubectl apply -f ${dir} to go through" "${LAB_CRD_TIMEOUT:-120}" kubectl apply -f "$dir"
   _LAB_POLICY_WAITING=""
 }
 
@@ -169,10 +170,10 @@ policy_ready() {
 }
 
 policy_summary() {
-  local n
-  n=$(fact_count policy.matrix)
-  info "Policy lesson: $(fact_count policy.policies) policies from $(policy_dir) (docs/policy.md). ./verify.sh proves its ${n} matrix rows on both"
-  info "  families; ./explain.sh shows the chains Felix programmed and their counters before and after a denied and an allowed request."
+  local families
+  families=$(lab_families)
+  info "Policy lesson: $(fact_count policy.policies) policies from $(policy_dir) (docs/policy.md). ./verify.sh proves its $(fact_count policy.matrix) matrix rows on ${families// / and };"
+  info "  ./explain.sh shows the chains Felix programmed for a pod and their counters before and after a denied and an allowed request."
 }
 
 # --- Felix's tables, read through calico-node (verify and explain) --------------------------
