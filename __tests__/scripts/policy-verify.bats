@@ -209,3 +209,20 @@ assert_rows() {
   # The API server lists them sorted by name, as the file holds them.
   assert_equal "$(render "$dir/0001-network-policy.k8s.yaml" "$Q_K8S_POLICY")" "$(cat "$FIXTURES/policy/cluster/seq/policy-k8s-policies/1.out")"
 }
+
+@test "docs: docs/policy.md's verify samples are verify's output on the stubs (healthy, wrongly allowing, broken)" {
+  local doc=$REPO_ROOT/docs/policy.md documented line
+  documented=$(awk '/^<!-- BEGIN verify sample/ { on = 1; next } on && /^```text$/ { body = 1; next } body && /^```$/ { exit } body' "$doc")
+  [[ -n "$documented" ]] || fail "docs/policy.md has no verify sample"
+  run "$VERIFY"
+  [[ "$output" == *"$documented"* ]] || fail "docs/policy.md's verify sample is not verify's output on the stubs:
+$(diff <(printf '%s\n' "$documented") <(printf '%s\n' "$output") | head -40)"
+  policy_lab wrong-allow
+  run "$VERIFY"
+  line=$(grep -m1 '^FAIL  external-http-ipv4: .*the policies allow what the lesson denies' "$doc") || fail "no wrongly-allowing sample in docs/policy.md"
+  assert_line "$line"
+  policy_lab broken
+  run "$VERIFY"
+  line=$(grep -m1 '^FAIL  external-http-ipv4: .*broken, not denied' "$doc") || fail "no broken sample in docs/policy.md"
+  assert_line "$line"
+}
