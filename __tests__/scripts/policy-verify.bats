@@ -200,8 +200,7 @@ assert_rows() {
 
 @test "fixtures: a real kubectl renders the policy queries over the synthesized policy/ into the replayed texts" {
   local real dir=$PROJECT/dist/policy
-  real=$(PATH=/usr/local/bin:/usr/bin:/bin:/usr/lib/google-cloud-sdk/bin command -v kubectl) || skip_or_fail_in_ci "no real kubectl to render jsonpath with"
-  # shellcheck source=scripts/lib/checks-policy.sh
+  real=$(PATH=/usr/local/bin:/usr/bin:/bin command -v kubectl) || skip_or_fail_in_ci "no real kubectl to render jsonpath with"
   Q_K8S_POLICY=$(sed -n "s/^Q_K8S_POLICY='\(.*\)'$/\1/p" "$REPO_ROOT/scripts/lib/checks-policy.sh")
   Q_CALICO_POLICY=$(sed -n "s/^Q_CALICO_POLICY='\(.*\)'$/\1/p" "$REPO_ROOT/scripts/lib/variant-policy.sh")
   render() { "$real" label --local -f "$1" lab-test=render -o jsonpath="$2"; }
