@@ -121,6 +121,7 @@ Environment (current value in brackets):
   LAB_EXTERNAL_NAME             container outside the cluster for the egress checks [${LAB_CLUSTER_NAME}-external]
   LAB_EXTERNAL_IMAGE            its image [the DaemonSet's image in dist/]
   LAB_EXTERNAL_TIMEOUT          seconds to pull that image on the host's Docker [${LAB_EXTERNAL_TIMEOUT:-300}]
+  LAB_POLICY_TIMEOUT            policy: on only: seconds for the Calico API server before policy/ is applied [${LAB_POLICY_TIMEOUT:-300}]
 Preflight checks, image preloading and failure logs: docs/preflight.md; waits and timings: docs/scripts.md.
 verify.sh's variables (LAB_NAMESPACE, LAB_IPV4_POOL_CIDR, ...) apply too: ./verify.sh --help.
 EOF

@@ -70,6 +70,7 @@ Environment (current value in brackets; expectations from ${LAB_EXPECTATIONS_FRO
   LAB_SVC_PORT         Service port [${LAB_SVC_PORT}]
   LAB_APP_PORT         port nginx listens on in the pods [${LAB_APP_PORT}]
   LAB_CURL_TIMEOUT     seconds per curl [${LAB_CURL_TIMEOUT}]
+  LAB_POLICY_DENY_TIMEOUT  policy: on only: seconds a denied connection is given to time out [${LAB_POLICY_DENY_TIMEOUT:-3}]
   LAB_IPV4_POOL, LAB_IPV4_POOL_CIDR, LAB_IPV4_VXLAN_MODE, LAB_IPV4_BLOCK_SIZE, LAB_IPV4_NAT_OUTGOING
                        [${LAB_IPV4_POOL} ${LAB_IPV4_POOL_CIDR} ${LAB_IPV4_VXLAN_MODE} ${LAB_IPV4_BLOCK_SIZE} ${LAB_IPV4_NAT_OUTGOING}]
   LAB_IPV6_POOL, LAB_IPV6_POOL_CIDR, LAB_IPV6_VXLAN_MODE, LAB_IPV6_BLOCK_SIZE, LAB_IPV6_NAT_OUTGOING

@@ -126,6 +126,52 @@ describe('the committed fixtures against the renderer', () => {
   });
 });
 
+// verify's replayed tables (regenerate-verify.ts): Felix's rules, counters as the kernel left them around
+// each denied probe, two reads per denied row: 1-2 around the first row of a family, 3-4 around the second.
+describe('verify\'s fixtures (cluster/, scenarios/) against the renderer', () => {
+  const seqTable = (dir: string, v: 4 | 6, n: number) =>
+    fixture(path.join(dir, 'seq', `policy-ip${v === 6 ? '6' : ''}tables-ipv6-lab-worker`, `${n}.out`));
+  const fw = `cali-fw-${multitool.iface}`;
+  const drop = (saved: string, chain: string) => packets(saved, `-A ${chain} `, 'Drop if no policies passed packet');
+  const wrongModel = lessonNode(renderLabFor({ policy: 'on' }).policyObjects.map(o => (o.metadata.name !== 'allow-external-host' ? o : {
+    ...o, spec: { ...o.spec, ingress: [{ ...o.spec.ingress[0], from: [{ ipBlock: { cidr: '172.18.255.250/32' } }, ...o.spec.ingress[0].from] }] },
+  })));
+
+  test.each([['cluster', model], ['scenarios/broken', model], ['scenarios/wrong-allow', wrongModel]] as const)('%s: every read holds Felix\'s rules for its policies', (dir, m) => {
+    for (const v of [4, 6] as const) {
+      // Felix's own chains (the kernel chains' jumps are checked on the phase-1 fixtures above).
+      const cali = (h: Record<string, string[]>) => Object.fromEntries(Object.entries(h).filter(([c]) => c.startsWith('cali-')));
+      const rendered = hashesOf(restoreLines(m, v));
+      for (let n = 1; n <= 4; n++) expect({ dir, v, n, hashes: cali(hashesOf(seqTable(dir, v, n))) }).toEqual({ dir, v, n, hashes: rendered });
+    }
+  });
+
+  test('healthy: each denied row\'s deciding chain counted its probe, and only then', () => {
+    const t = (v: 4 | 6, n: number) => seqTable('cluster', v, n);
+    // IPv4: external-http-ipv4 (ingress, cali-tw), then pod-closed-port-ipv4 (egress, cali-fw).
+    expect([drop(t(4, 2), tw) - drop(t(4, 1), tw), drop(t(4, 4), fw) - drop(t(4, 3), fw)].every(d => d > 0)).toBe(true);
+    expect(drop(t(4, 2), fw) - drop(t(4, 1), fw)).toBe(0);
+    // IPv6: pod-closed-port-ipv6 (egress), then external-closed-port-ipv6 (ingress).
+    expect([drop(t(6, 2), fw) - drop(t(6, 1), fw), drop(t(6, 4), tw) - drop(t(6, 3), tw)].every(d => d > 0)).toBe(true);
+    expect(drop(t(6, 2), tw) - drop(t(6, 1), tw)).toBe(0);
+  });
+
+  test('broken: nothing from the external host reached the node; wrong-allow: its IPv4 request was accepted, not dropped', () => {
+    for (const v of [4, 6] as const) {
+      expect(drop(seqTable('scenarios/broken', v, 4), tw)).toBe(0);
+    }
+    expect(drop(seqTable('scenarios/wrong-allow', 4, 2), tw)).toBe(0);
+    expect(packets(seqTable('scenarios/wrong-allow', 4, 2), `-A ${policyChainName('cali-pi-', external.name)} `, '-s 172.18.255.250/32')).toBeGreaterThan(0);
+  });
+});
+
+/** The renderer's filter table for `m`, as iptables-save lines (rules with their hashes). */
+function restoreLines(m: typeof model, v: 4 | 6): string {
+  const lines: string[] = [];
+  for (const c of m.table[v].chains) if (c.rules.length) lines.push(...chainLines(c));
+  return lines.join('\n');
+}
+
 const missing = missingTools();
 
 describeWhen(missing)('the fixtures and the matrix in network namespaces, with the real iptables', () => {

@@ -192,9 +192,13 @@ describe('Lab with policy: on', () => {
   });
 
   // `kubectl apply -f dist` reads the top-level files only: they are the same lab with or without the lesson.
-  test('adds policy/ only: every other file is byte-identical to policy: off', () => {
-    const topLevel = Object.fromEntries(Object.entries(on.files).filter(([f]) => !f.startsWith(`policy${path.sep}`)));
-    expect(topLevel).toEqual(off.files);
+  test('adds policy/ and the facts\' policy section only: every other file is byte-identical to policy: off', () => {
+    const factsFile = path.join('lab', 'facts.json');
+    const topLevel = Object.fromEntries(Object.entries(on.files).filter(([f]) => !f.startsWith(`policy${path.sep}`) && f !== factsFile));
+    expect(topLevel).toEqual(Object.fromEntries(Object.entries(off.files).filter(([f]) => f !== factsFile)));
+    const { policy, ...rest } = JSON.parse(on.files[factsFile]);
+    expect(rest).toEqual(JSON.parse(off.files[factsFile]));
+    expect(policy.mode).toBe('on');
     expect(Object.keys(on.files).filter(f => f.startsWith(`policy${path.sep}`))).toEqual([
       path.join('policy', '0000-calico-policy.k8s.yaml'),
       path.join('policy', '0001-network-policy.k8s.yaml'),

@@ -24,6 +24,7 @@ export * from './calico-echo-policy';
 export * from './network-policy-chart';
 export * from './calico-policy-chart';
 export * from './policy-matrix';
+export * from './policy-lesson-facts';
 export * from './coredns-config';
 export * from './dns-chart';
 export * from './tayga-config';

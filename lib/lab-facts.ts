@@ -32,6 +32,67 @@ function buildSchema() {
     ipv6: Type.Optional(Type.String({ description: `IPv6 ${description}` })),
   }, { ...strict, description });
 
+  // The policy lesson's section (`policy: on` only; lib/policy-lesson-facts.ts writes it).
+  const policySection = () => {
+    const direction = Type.Union([Type.Literal('Ingress'), Type.Literal('Egress')]);
+    const peer = Type.Union([
+      Type.Object({
+        kind: Type.Literal('pod'),
+        namespace: Type.String(),
+        selector: Type.String({ description: 'Its labels, as kubectl -l takes them.' }),
+        onAnotherNode: Type.Optional(Type.Literal(true, { description: 'The lesson\'s second pod, on another node than the first.' })),
+        description: Type.String(),
+      }, strict),
+      Type.Object({ kind: Type.Literal('host'), name: Type.String({ description: 'The external host\'s container.' }), description: Type.String() }, strict),
+      Type.Object({ kind: Type.Literal('node-gateway'), description: Type.String(), ipv4: Type.String(), ipv6: Type.String() }, strict),
+    ]);
+    return Type.Object({
+      mode: Type.Literal('on'),
+      directory: Type.String({ description: 'The subdirectory of the dist directory deploy applies after the Calico API server is Available.' }),
+      files: Type.Array(Type.String(), { description: 'Its files, relative to the dist directory, in apply order.' }),
+      namespace: Type.String({ description: 'The namespace the lesson\'s policies select pods in.' }),
+      apiServer: Type.Object({
+        tigeraStatus: Type.String({ description: 'The TigeraStatus that must be Available.' }),
+        apiService: Type.String({ description: 'The APIService of projectcalico.org/v3 that must be Available.' }),
+      }, { ...strict, description: 'What serves projectcalico.org/v3, which the Calico policy needs.' }),
+      externalHost: Type.Object({
+        ipv4: Type.String(),
+        ipv6: Type.String(),
+      }, { ...strict, description: 'The external host\'s fixed addresses (externalHost in the configuration): the policies name them.' }),
+      policies: Type.Array(Type.Object({
+        api: Type.Union([Type.Literal('projectcalico.org/v3'), Type.Literal('networking.k8s.io/v1')]),
+        kind: Type.String(),
+        name: Type.String(),
+        namespace: Type.String(),
+        calicoName: Type.String({ description: 'The name Felix gives it (its chains\' "Policy <calicoName> ingress|egress" comments).' }),
+        order: Type.Number({ description: 'Calico\'s order: lower first; every Kubernetes NetworkPolicy has 1000.' }),
+        types: Type.Array(direction),
+        file: Type.String({ description: 'The file it is in, relative to the dist directory.' }),
+      }, strict), { description: 'The lesson\'s policies, in Calico\'s evaluation order.' }),
+      matrix: Type.Array(Type.Object({
+        id: Type.String({ description: 'Stable id, verify\'s check policy/<id>.' }),
+        from: peer,
+        to: peer,
+        family,
+        protocol: Type.Union([Type.Literal('TCP'), Type.Literal('UDP'), Type.Literal('ICMP'), Type.Literal('ICMPv6'), Type.Literal('ARP')]),
+        port: Type.Optional(port),
+        icmpType: Type.Optional(Type.Integer()),
+        via: Type.Optional(Type.Object({ service: Type.String(), port }, strict)),
+        probe: Type.Union([Type.Literal('http'), Type.Literal('dns'), Type.Literal('ping'), Type.Literal('tcp-connect'), Type.Literal('neighbour')]),
+        expect: Type.Union([Type.Literal('allow'), Type.Literal('deny')]),
+        deniedShowsAs: Type.Optional(Type.Literal('timeout')),
+        control: Type.Optional(Type.String({ description: 'For a denied row: the allowed row along the same path, which tells denied from broken.' })),
+        decidedBy: Type.Array(Type.Object({
+          api: Type.Union([Type.Literal('networking.k8s.io/v1'), Type.Literal('projectcalico.org/v3'), Type.Literal('felix')]),
+          name: Type.String(),
+          direction: Type.Union([Type.Literal('ingress'), Type.Literal('egress')]),
+          calicoName: Type.String(),
+        }, strict)),
+        why: Type.String(),
+      }, strict), { description: 'The allowed/denied matrix (lib/policy-matrix.ts), one row per check.' }),
+    }, { ...strict, description: 'The network-policy lesson (policy: on): absent with policy off.' });
+  };
+
   return Type.Object({
     factsVersion: Type.Literal(FACTS_VERSION, { description: 'Version of this format; readers refuse a newer one.' }),
     name: Type.String({ description: 'The lab (and kind cluster) name.' }),
@@ -89,6 +150,7 @@ function buildSchema() {
       nginxConfig: Type.String({ description: 'The nginx.conf it serves: the pods\' own, which names the client address it saw.' }),
     }, { ...strict, description: 'The host outside the cluster that shows NAT at work.' }),
     images: Type.Array(Type.String(), { description: 'Every container image the manifests run, sorted (deploy preloads them).' }),
+    policy: Type.Optional(policySection()),
   }, {
     ...strict,
     title: 'calico-ipv6-lab facts (<dist>/lab/facts.json)',
@@ -138,3 +200,4 @@ export function writeFacts(facts: LabFacts, outdir: string): string {
   fs.writeFileSync(file, renderFacts(facts));
   return file;
 }
+

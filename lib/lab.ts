@@ -15,6 +15,7 @@ import { KindClusterConfig, kindIpFamilyOf } from './kind-cluster-config';
 import { FACTS_VERSION, LabFacts, isLabFactsSection, writeFacts } from './lab-facts';
 import { MultitoolChart } from './multitool-chart';
 import { NetworkPolicyChart } from './network-policy-chart';
+import { PolicyLessonFacts } from './policy-lesson-facts';
 import { PolicyMatrixRow, policyMatrix } from './policy-matrix';
 import { TaygaConfig } from './tayga-config';
 
@@ -123,6 +124,7 @@ export class Lab extends Construct {
       calico.addDependency(this.multitool);
       kubernetes.addDependency(calico);
       this.policy = { calico, kubernetes };
+      new PolicyLessonFacts(this, 'PolicyFacts', { calico, kubernetes, matrix: labPolicyMatrix(this) });
     }
   }
 
@@ -231,6 +233,7 @@ export function labPolicyMatrix(lab: Lab): PolicyMatrixRow[] {
   const services = lab.multitool.services;
   return policyMatrix({
     namespace: kubernetes.peers.namespace,
+    families: lab.ipFamilies,
     podLabels: kubernetes.peers.podLabels,
     appPort: kubernetes.peers.port,
     services: services.map(s => ({ name: s.name, port: s.port, families: [...s.ipFamilies] })),

@@ -11,7 +11,11 @@ export type MatrixProtocol = 'TCP' | 'UDP' | 'ICMP' | 'ICMPv6' | 'ARP';
 
 /** One end of a flow. */
 export type MatrixPeer =
-  | { readonly kind: 'pod'; readonly namespace: string; readonly labels: Readonly<Record<string, string>>; readonly description: string }
+  | {
+    readonly kind: 'pod'; readonly namespace: string; readonly labels: Readonly<Record<string, string>>; readonly description: string;
+    /** A pod on another node than the row's other end (the lesson's second pod). */
+    readonly onAnotherNode?: boolean;
+  }
   | { readonly kind: 'host'; readonly name: string; readonly addresses: Readonly<Record<IpFamily, string>>; readonly description: string }
   | { readonly kind: 'node-gateway'; readonly addresses: Readonly<Record<IpFamily, string>>; readonly description: string };
 
@@ -48,12 +52,23 @@ export interface PolicyMatrixRow {
    * connect times out, where an allowed one to a closed port is refused at once.
    */
   readonly deniedShowsAs?: 'timeout';
+  /**
+   * For a denied row: the id of the allowed row along the same path (same source and destination; the
+   * app port, or the other family), which tells a denied connection from a broken one: when the control
+   * answers, the path works and the policy is what stopped the denied probe.
+   */
+  readonly control?: string;
   readonly decidedBy: readonly MatrixDecision[];
   readonly why: string;
 }
 
 export interface PolicyMatrixProps {
   readonly namespace: string;
+  /**
+   * The lab's families: rows of another family are left out (an IPv6-only lab has no IPv4 path to check).
+   * @default ["IPv4", "IPv6"]
+   */
+  readonly families?: readonly MatrixFamily[];
   readonly podLabels: Readonly<Record<string, string>>;
   readonly appPort: number;
   /** The lab's Services: name, port, families. */
@@ -87,8 +102,28 @@ export function closedPort(appPort: number): number {
   return appPort < 65535 ? appPort + 1 : appPort - 1;
 }
 
-/** The lesson's matrix for the given lab. */
+/** The lesson's matrix for the given lab: every row of the lab's families, each denied row with its control. */
 export function policyMatrix(p: PolicyMatrixProps): PolicyMatrixRow[] {
+  const families = p.families ?? ['IPv4', 'IPv6'];
+  const rows = allRows(p).filter(r => families.includes(r.family));
+  return rows.map(r => {
+    if (r.expect !== 'deny') return r;
+    const control = controlOf(r, rows);
+    return control ? { ...r, control: control.id } : r;
+  });
+}
+
+/**
+ * The allowed row along the same path as the denied `row`: same source and destination kinds, the same
+ * probe kind over TCP, preferring the same family (another port) to the other family (the same port).
+ */
+function controlOf(row: PolicyMatrixRow, rows: readonly PolicyMatrixRow[]): PolicyMatrixRow | undefined {
+  const candidates = rows.filter(r => r.expect === 'allow' && r.protocol === row.protocol && r.probe === 'http' && !r.via
+    && r.from.kind === row.from.kind && r.to.kind === row.to.kind && r.from.description === row.from.description && r.to.description === row.to.description);
+  return candidates.find(r => r.family === row.family) ?? candidates.find(r => r.port === row.port);
+}
+
+function allRows(p: PolicyMatrixProps): PolicyMatrixRow[] {
   const ns = p.namespace;
   const decision = (api: MatrixDecision['api'], name: string, direction: MatrixDecision['direction']): MatrixDecision =>
     ({ api, name, direction, calicoName: calicoPolicyName(ns, name, api) });
@@ -96,7 +131,7 @@ export function policyMatrix(p: PolicyMatrixProps): PolicyMatrixRow[] {
   const calico = (name: string, direction: MatrixDecision['direction']) => decision('projectcalico.org/v3', name, direction);
   const app = Object.values(p.podLabels).join(',');
   const pod: MatrixPeer = { kind: 'pod', namespace: ns, labels: p.podLabels, description: `a ${app} pod` };
-  const peerPod: MatrixPeer = { kind: 'pod', namespace: ns, labels: p.podLabels, description: `a ${app} pod on another node` };
+  const peerPod: MatrixPeer = { kind: 'pod', namespace: ns, labels: p.podLabels, description: `a ${app} pod on another node`, onAnotherNode: true };
   const dnsPod: MatrixPeer = { kind: 'pod', namespace: p.dns.namespace, labels: p.dns.podLabels, description: `a cluster DNS pod (${p.dns.namespace}, ${Object.entries(p.dns.podLabels).map(([k, v]) => `${k}=${v}`).join(',')})` };
   const host: MatrixPeer = {
     kind: 'host', name: p.externalHost.name, addresses: { ipv4: p.externalHost.ipv4, ipv6: p.externalHost.ipv6 },

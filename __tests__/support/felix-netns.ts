@@ -11,6 +11,7 @@
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
+import * as fs from 'fs';
 import { IpVersion } from './felix-iptables';
 import { LessonNode, NODE_ADDRESSES, ipsetRestore, restoreInput } from './felix-lesson';
 
@@ -197,4 +198,48 @@ export function packets(saved: string, ...fragments: string[]): number {
   const hits = saved.split('\n').filter(l => l.startsWith('[') && fragments.every(f => l.includes(f)));
   if (hits.length !== 1) throw new Error(`${hits.length} rules contain ${JSON.stringify(fragments)}`);
   return Number(/^\[(\d+):/.exec(hits[0])![1]);
+}
+
+/** Runs `cmd args` in the namespace `name`; never throws (the probes' failures are results). */
+export function inNamespace(name: string, cmd: string, args: string[], timeoutMs = 20000): Run {
+  return run('ip', ['netns', 'exec', name, cmd, ...args], undefined, timeoutMs);
+}
+
+/**
+ * The kind node's IPv6 default route (via the Docker bridge's gateway), so the pod's IPv6 packets to a
+ * pod on another node are routed, and so cross the node's FORWARD chain, as on a real node (where the
+ * route is into vxlan-v6.calico).
+ */
+export function addNodeIpv6DefaultRoute(lab: Lab): void {
+  ns(lab.node, 'ip', ['-6', 'route', 'add', 'default', 'via', 'fc00:f853:ccd:e793::1', 'dev', 'eth0', 'onlink']);
+}
+
+/** Replaces the external host's routes to the pools: via `v4` and `v6` instead of the node. */
+export function routeExternalVia(lab: Lab, v4: string, v6: string): void {
+  ns(lab.ext, 'ip', ['route', 'replace', '192.168.0.0/16', 'via', v4]);
+  ns(lab.ext, 'ip', ['-6', 'route', 'replace', 'fd00:10:244::/48', 'via', v6]);
+}
+
+/**
+ * Starts nginx in the pod's namespace with `config` (the lab's nginx.conf) under the pod's hostname
+ * (its answers name `$hostname`), as one process (`master_process off`: nothing left behind when it is
+ * killed); `config`'s pid file is moved into `dir`.
+ */
+export async function startNginx(lab: Lab, config: string, hostname: string, dir: string): Promise<void> {
+  const conf = `${dir}/nginx.conf`;
+  fs.writeFileSync(conf, config.replace(/^pid .*;$/m, `pid ${dir}/nginx.pid;`));
+  // Files, not pipes: nginx open()s /dev/stdout and /dev/stderr, which fails on a socket.
+  const fds = [fs.openSync(`${dir}/nginx.out`, 'w'), fs.openSync(`${dir}/nginx.err`, 'w')];
+  const child = spawn('ip', ['netns', 'exec', lab.pod, 'unshare', '--uts', 'sh', '-c', 'hostname "$1" && exec nginx -c "$2" -g "daemon off; master_process off;"', 'sh', hostname, conf],
+    { stdio: ['ignore', ...fds] });
+  fds.forEach(fd => fs.closeSync(fd));
+  lab.listener = child;
+  const stderr = () => fs.readFileSync(`${dir}/nginx.err`, 'utf8').trim();
+  const deadline = Date.now() + 10000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`nginx exited (${child.exitCode}): ${stderr()}`);
+    if (/:8080\b/.test(inNamespace(lab.pod, 'ss', ['-ltn']).stdout)) return;
+    await new Promise(r => setTimeout(r, 100));
+  }
+  throw new Error('nginx did not listen on 8080 within 10s');
 }

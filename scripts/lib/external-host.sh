@@ -4,6 +4,14 @@
 # answers with the client address it saw). Pods reach it over IPv4 and IPv6;
 # its answers show whether Calico's natOutgoing translated the pod address.
 #
+# With the policy lesson on (facts policy.externalHost), the policies name the
+# host by address, so it runs at exactly those: the IPv6 one by `docker run
+# --ip6`; the IPv4 one as a second address its entry script adds (NET_ADMIN),
+# because Docker refuses `--ip` on kind's network, whose IPv4 subnet Docker
+# chose rather than kind ("user specified IP address is supported only when
+# connecting to networks with user configured subnets"; docs/policy.md).
+# Without the lesson it runs as it always has, at the addresses Docker picks.
+#
 # Sourced by deploy.sh (start), destroy.sh (remove) and verify's data-path
 # checks (addresses). Callers run lab_init_defaults first.
 
@@ -19,6 +27,9 @@ external_host_defaults() {
   LAB_EXTERNAL_IPV4=${LAB_EXTERNAL_IPV4:-}
   LAB_EXTERNAL_IPV6=${LAB_EXTERNAL_IPV6:-}
   LAB_EXTERNAL_TIMEOUT=${LAB_EXTERNAL_TIMEOUT:-300}
+  # The policy lesson's fixed addresses (empty without it).
+  EXTERNAL_FIXED_IPV4=$(fact policy.externalHost.ipv4)
+  EXTERNAL_FIXED_IPV6=$(fact policy.externalHost.ipv6)
 }
 
 # external_host_pull: the image on the host's Docker (kind nodes have their
@@ -49,7 +60,9 @@ external_host_pull() {
 
 # external_host_addresses: EXTERNAL_IPV4 and EXTERNAL_IPV6 from the
 # environment or `docker inspect`; false with EXTERNAL_ERROR set when the
-# container is not running.
+# container is not running. With fixed addresses: those, once docker inspect
+# shows the container runs at the fixed IPv6 (its entry script added the
+# IPv4 before nginx started; Docker does not list it).
 external_host_addresses() {
   external_host_defaults
   EXTERNAL_IPV4=$LAB_EXTERNAL_IPV4 EXTERNAL_IPV6=$LAB_EXTERNAL_IPV6 EXTERNAL_ERROR=""
@@ -68,6 +81,12 @@ external_host_addresses() {
     EXTERNAL_ERROR="the container exists but is not running"
     return 1
   fi
+  [[ -n "$EXTERNAL_FIXED_IPV6" ]] || return 0
+  if [[ "$EXTERNAL_IPV6" != "$EXTERNAL_FIXED_IPV6" ]]; then
+    EXTERNAL_ERROR="it runs at ${EXTERNAL_IPV6:-no IPv6}, not at the policy lesson's ${EXTERNAL_FIXED_IPV6} (started without the lesson)"
+    return 1
+  fi
+  EXTERNAL_IPV4=$EXTERNAL_FIXED_IPV4
 }
 
 # external_host_start: run the container, or keep the running one.
@@ -88,10 +107,19 @@ external_host_start() {
   # The config travels in an environment variable, not a bind mount, so a
   # remote Docker daemon works too. /run/nginx: Alpine's default pid dir.
   # shellcheck disable=SC2016 # $LAB_NGINX_CONF is expanded by the container's sh
+  local script='mkdir -p /run/nginx && printf "%s\n" "$LAB_NGINX_CONF" >/tmp/nginx.conf && exec nginx -c /tmp/nginx.conf -g "daemon off;"'
+  local -a fixed=()
+  if [[ -n "$EXTERNAL_FIXED_IPV6" ]]; then
+    info "  at the policy lesson's fixed addresses: --ip6 ${EXTERNAL_FIXED_IPV6}, and ${EXTERNAL_FIXED_IPV4} added inside (Docker refuses --ip on kind's network)"
+    fixed=(--ip6 "$EXTERNAL_FIXED_IPV6" --cap-add NET_ADMIN -e "LAB_EXTERNAL_IPV4=${EXTERNAL_FIXED_IPV4}")
+    # No address, no nginx: the container stops, and deploy says so.
+    # shellcheck disable=SC2016 # expanded by the container's sh
+    script='ip addr add "${LAB_EXTERNAL_IPV4}/32" dev eth0 && '$script
+  fi
   if ! out=$(docker run -d --name "$LAB_EXTERNAL_NAME" --hostname "$LAB_EXTERNAL_NAME" \
-    --network "$LAB_EXTERNAL_NETWORK" --label "calico-ipv6-lab/cluster=${LAB_CLUSTER_NAME}" \
+    --network "$LAB_EXTERNAL_NETWORK" ${fixed[@]+"${fixed[@]}"} --label "calico-ipv6-lab/cluster=${LAB_CLUSTER_NAME}" \
     -e "LAB_NGINX_CONF=${conf}" --entrypoint sh "$LAB_EXTERNAL_IMAGE" \
-    -c 'mkdir -p /run/nginx && printf "%s\n" "$LAB_NGINX_CONF" >/tmp/nginx.conf && exec nginx -c /tmp/nginx.conf -g "daemon off;"' 2>&1); then
+    -c "$script" 2>&1); then
     printf '%s\n' "$out" | tail -n 5 | sed 's/^/    /' >&2
     die "could not start the external host ${LAB_EXTERNAL_NAME}" \
       "docker run --rm ${LAB_EXTERNAL_IMAGE} true   (does the image pull?), then ./deploy.sh again"
