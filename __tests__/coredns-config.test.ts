@@ -1,6 +1,6 @@
 import { testApp } from './support/tmp';
 import { Chart, Testing } from 'cdk8s';
-import { COREDNS_CONFIGMAP, CoreDnsConfig, CoreDnsConfigProps, renderCorefile } from '../lib/coredns-config';
+import { COREDNS_CONFIGMAP, CoreDnsConfig, CoreDnsConfigProps, renderCorefile, renderForwarderCorefile } from '../lib/coredns-config';
 
 function synth(props: CoreDnsConfigProps) {
   const chart = new Chart(testApp(), 'test');
@@ -68,5 +68,23 @@ describe('CoreDnsConfig', () => {
     ['the dns64 prefix has a length RFC 6052 does not allow', { upstreams: ['fd00::53'], dns64Prefix: '64:ff9b:1::/80' }, /^invalid dns64Prefix/],
   ] as const)('fails if %s', (_what, props, message) => {
     expect(() => synth(props as CoreDnsConfigProps)).toThrow(message);
+  });
+});
+
+describe('renderForwarderCorefile', () => {
+  test('defaults: answers on the one IPv6 address, logs each question, asks Docker\'s embedded DNS', () => {
+    const corefile = renderForwarderCorefile('fc00:f853:ccd:e793::53');
+    expect(corefile.split('\n').filter(l => l && !l.startsWith('#'))).toEqual([
+      '.:53 {', '    bind fc00:f853:ccd:e793::53', '    errors', '    log', '    forward . 127.0.0.11', '}',
+    ]);
+  });
+
+  test('custom', () => {
+    expect(renderForwarderCorefile('fd00::5:3')).toContain('    bind fd00::5:3\n');
+  });
+
+  test('fails if the address is IPv4 or a CIDR', () => {
+    expect(() => renderForwarderCorefile('172.18.0.53')).toThrow('invalid forwarder address "172.18.0.53": must be an ipv6 address');
+    expect(() => renderForwarderCorefile('fd00::53/64')).toThrow('invalid forwarder address');
   });
 });

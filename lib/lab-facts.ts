@@ -89,6 +89,43 @@ function buildSchema() {
       nginxConfig: Type.String({ description: 'The nginx.conf it serves: the pods\' own, which names the client address it saw.' }),
     }, { ...strict, description: 'The host outside the cluster that shows NAT at work.' }),
     images: Type.Array(Type.String(), { description: 'Every container image the manifests run, sorted (deploy preloads them).' }),
+    dns64: Type.Optional(Type.Object({
+      prefix: Type.Optional(Type.String({ description: 'The /96 CoreDNS synthesizes AAAA records in (dns64) for names with A records only.' })),
+      upstreams: Type.Array(Type.String(), { minItems: 1, description: 'The resolvers CoreDNS forwards names outside the cluster to (forward), reachable over IPv6.' }),
+      coreDns: Type.Object({
+        namespace: Type.String(),
+        configMap: Type.String({ description: 'kubeadm\'s ConfigMap that the dist replaces (its Corefile key).' }),
+        deployment: Type.String({ description: 'kubeadm\'s CoreDNS Deployment, which mounts the ConfigMap.' }),
+        corefileSha256: Type.String({ description: 'sha256 of the dist\'s Corefile: deploy sets it as a pod-template annotation, so a new Corefile rolls the pods.' }),
+        hashAnnotation: Type.String({ description: 'The pod-template annotation that carries corefileSha256.' }),
+      }, { ...strict, description: 'The cluster\'s CoreDNS.' }),
+      forwarder: Type.Optional(Type.Object({
+        name: Type.String({ description: 'The container deploy starts on kind\'s Docker network.' }),
+        image: Type.String(),
+        address: Type.String({ description: 'Its IPv6 address on kind\'s network (docker run --ip6): the first upstream.' }),
+        corefile: Type.String({ description: 'Its Corefile: answer on that address with what Docker\'s embedded DNS knows.' }),
+      }, { ...strict, description: 'The DNS forwarder in front of Docker\'s embedded DNS.' })),
+    }, { ...strict, description: 'IPv6-only labs: the cluster DNS (CoreDNS with DNS64) and the forwarder it asks.' })),
+    nat64: Type.Optional(Type.Object({
+      prefix: Type.String({ description: 'The /96 tayga translates: <prefix>a.b.c.d reaches IPv4 host a.b.c.d.' }),
+      ipv4Pool: Type.String({ description: 'tayga\'s dynamic pool: the IPv4 source addresses IPv6 clients get.' }),
+      ipv4Address: Type.String({ description: 'tayga\'s own IPv4 address (ICMP errors, ping).' }),
+      tunDevice: Type.String(),
+      config: Type.String({ description: 'tayga.conf, relative to the dist directory.' }),
+      gateway: Type.Optional(Type.Object({
+        name: Type.String({ description: 'The container deploy starts tayga in, on kind\'s network and the IPv4-only network.' }),
+        address: Type.String({ description: 'Its IPv6 address on kind\'s network (docker run --ip6): the next hop of every node\'s route to the prefix.' }),
+        image: Type.String({ description: 'Its image, built by deploy when the Docker host lacks it.' }),
+        dockerfile: Type.String({ description: 'How that image is built (docker build - on stdin).' }),
+      }, { ...strict, description: 'The NAT64 gateway.' })),
+      ipv4Host: Type.Optional(Type.Object({
+        name: Type.String({ description: 'The container; the name the pods resolve (an A record only, so DNS64 synthesizes its AAAA).' }),
+        network: Type.String({ description: 'The Docker network without IPv6 it is on (deploy creates it; the gateway joins it).' }),
+        image: Type.String(),
+        port: port,
+        nginxConfig: Type.String({ description: 'The nginx.conf it serves: answers name the family and the client address seen.' }),
+      }, { ...strict, description: 'The IPv4-only host the pods reach through the NAT64.' })),
+    }, { ...strict, description: 'IPv6-only labs: the NAT64 (tayga) that carries pods\' traffic to IPv4-only hosts, and such a host.' })),
   }, {
     ...strict,
     title: 'calico-ipv6-lab facts (<dist>/lab/facts.json)',
