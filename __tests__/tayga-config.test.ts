@@ -35,6 +35,7 @@ describe('TaygaConfig', () => {
       gateway: {
         name: 'lab-nat64', address: 'fc00:f853:ccd:e793::64', image: 'calico-ipv6-lab/tayga:0.9.2-8',
         dockerfile: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends tayga=0.9.2-8 iproute2 && rm -rf /var/lib/apt/lists/*\n',
+        launch: 'set -e\ntayga -c "$1" --mktun\nip link set nat64 up\nip route replace 192.168.255.0/24 dev nat64\nip -6 route replace fd00:10:64::/96 dev nat64\nexec stdbuf -oL -eL tayga -c "$1" -d\n',
       },
       ipv4Host: { name: 'lab-ipv4-host', network: 'lab-ipv4', image: 'multitool:1', port: 8080, nginxConfig: 'events {}\n' },
     });

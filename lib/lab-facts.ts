@@ -117,6 +117,7 @@ function buildSchema() {
         address: Type.String({ description: 'Its IPv6 address on kind\'s network (docker run --ip6): the next hop of every node\'s route to the prefix.' }),
         image: Type.String({ description: 'Its image, built by deploy when the Docker host lacks it.' }),
         dockerfile: Type.String({ description: 'How that image is built (docker build - on stdin).' }),
+        launch: Type.String({ description: 'What it runs: sh -c LAUNCH sh <path of tayga.conf> (routes the pool and the prefix into tayga\'s TUN device, then runs tayga).' }),
       }, { ...strict, description: 'The NAT64 gateway.' })),
       ipv4Host: Type.Optional(Type.Object({
         name: Type.String({ description: 'The container; the name the pods resolve (an A record only, so DNS64 synthesizes its AAAA).' }),

@@ -133,6 +133,23 @@ export class TaygaConfig extends Construct implements ILabFactsSection {
     }
   }
 
+  /**
+   * What the gateway runs (`sh -c SCRIPT sh TAYGA_CONF`), as the NAT64 test runs it too: tayga makes its TUN
+   * device, the gateway routes the pool and the prefix into it, then tayga translates in the foreground,
+   * logging each new mapping (-d; line-buffered, or tayga 0.9.2 holds its log back when it is not a tty).
+   */
+  public launchScript(): string {
+    return [
+      'set -e',
+      'tayga -c "$1" --mktun',
+      `ip link set ${this.tunDevice} up`,
+      `ip route replace ${this.ipv4Pool} dev ${this.tunDevice}`,
+      `ip -6 route replace ${this.prefix} dev ${this.tunDevice}`,
+      'exec stdbuf -oL -eL tayga -c "$1" -d',
+      '',
+    ].join('\n');
+  }
+
   /** The Dockerfile of the gateway's image (given to `docker build -` on stdin). */
   public gatewayDockerfile(): string | undefined {
     if (!this.gateway) return undefined;
@@ -152,7 +169,10 @@ export class TaygaConfig extends Construct implements ILabFactsSection {
       tunDevice: this.tunDevice,
       config: TaygaConfig.FILE.split(path.sep).join('/'),
       ...(this.gateway ? {
-        gateway: { name: this.gateway.name, address: this.gateway.address, image: this.gateway.image.name, dockerfile: this.gatewayDockerfile()! },
+        gateway: {
+          name: this.gateway.name, address: this.gateway.address, image: this.gateway.image.name,
+          dockerfile: this.gatewayDockerfile()!, launch: this.launchScript(),
+        },
       } : {}),
       ...(this.ipv4Host ? { ipv4Host: { ...this.ipv4Host } } : {}),
     };
