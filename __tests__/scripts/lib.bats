@@ -268,6 +268,7 @@ plan_run() {
   assert_output ""
   variant_active policy
   run ! variant_active ipv6only
+  # shellcheck disable=SC2034 # read by variant_hooks
   LAB_VARIANTS=()
   run variant_hooks after_cluster
   assert_output ""

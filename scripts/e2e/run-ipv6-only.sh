@@ -136,7 +136,7 @@ EOF
       log "the dist's forwarder at ${upstream} answers from the stand-in embedded DNS at ${EMBEDDED_DNS}: ${A_ONLY_NAME} A ${A_ONLY_ADDR}; ${AAAA_NAME} A ${AAAA_NAME_V4}, AAAA ${AAAA_ADDR}"
       return 0
     fi
-    kill -0 "${UPSTREAM_PID}" 2>/dev/null && kill -0 "${EMBEDDED_PID}" 2>/dev/null || break
+    if ! kill -0 "${UPSTREAM_PID}" 2>/dev/null || ! kill -0 "${EMBEDDED_PID}" 2>/dev/null; then break; fi
     sleep 0.1
   done
   log "ERROR: the forwarder did not answer on ${upstream}"
