@@ -101,6 +101,7 @@ main() {
   delete_cluster
   external_host_remove
   variant_hooks destroy
+  variant_hooks_all cleanup
   remove_kubeconfig
   info "Lab \"${LAB_CLUSTER_NAME}\" removed."
   note_other_clusters

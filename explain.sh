@@ -176,6 +176,14 @@ wait_capture_started() {
   done
 }
 
+# explain_no_family FAMILY: the screen of a family the lab does not have
+# (an IPv6-only lab's IPv4): said once, so nobody looks for what is not there.
+explain_no_family() {
+  say "==================== $1: none in this lab ===================="
+  say "  The lab has no $1 (ipFamilies [$(lab_families | sed 's/ /, /g')]): no $1 pool, pod address, tunnel or pod route."
+  say ""
+}
+
 # The screens of the lab's routing: explain_<routing> FAMILY and capture_<routing>
 # (scripts/lib/explain-<routing>.sh), and the variants' own (<variant>_explain).
 # shellcheck source=scripts/lib/explain-vxlan.sh
@@ -197,7 +205,9 @@ main() {
   lab_load_variants
   local routing family
   routing=$(lab_routing)
-  for family in $(lab_families); do "explain_${routing}" "$family"; done
+  for family in IPv4 IPv6; do
+    if lab_has_family "$family"; then "explain_${routing}" "$family"; else explain_no_family "$family"; fi
+  done
   [[ "$CAPTURE" != true ]] || "capture_${routing}"
   variant_hooks explain
   say "Check all of it at once: ./verify.sh"

@@ -24,6 +24,8 @@ source "$SCRIPT_DIR/scripts/lib/queries.sh"
 source "$SCRIPT_DIR/scripts/lib/kubectl-skew.sh"
 # shellcheck source=scripts/lib/verify-plan.sh
 source "$SCRIPT_DIR/scripts/lib/verify-plan.sh"
+# shellcheck source=scripts/lib/variants.sh
+source "$SCRIPT_DIR/scripts/lib/variants.sh"
 lab_init_defaults
 lab_use_exported_kubeconfig
 
@@ -39,6 +41,12 @@ PEER_IPV6=""
 LAB_FAMILIES=()
 VERIFY_SERVICES=()
 declare -A SVC_FAMILIES=()
+# The families a per-family data-path check is planned for: both, in every lab. A family the lab does
+# not have SKIPs, saying so (an IPv6-only lab shows what it gives up). Objects (pools, Services) follow
+# the facts instead: a lab plans a check for each object it has.
+ALL_FAMILIES=(IPv4 IPv6)
+# What the lab's pods are, for the messages: "dual-stack" or "IPv6-only" (verify_read_facts).
+LAB_POD_KIND=dual-stack
 
 usage() {
   cat <<EOF
@@ -98,12 +106,22 @@ brief() {
 # and_join "IPv4 IPv6" -> "IPv4 and IPv6"
 and_join() { printf '%s' "${1// / and }"; }
 
+# no_family_reason FAMILY: why a check of FAMILY SKIPs in a lab without it.
+no_family_reason() { printf 'the lab has no %s (ipFamilies [%s])' "$1" "$(lab_families | sed 's/ /, /g')"; }
+
+# has_lab_addresses: true when V4 and V6 (split_families) hold exactly one
+# address of each of the lab's families.
+has_lab_addresses() {
+  { ! lab_has_family IPv4 || ((${#V4[@]} == 1)); } && { ! lab_has_family IPv6 || ((${#V6[@]} == 1)); }
+}
+
 # verify_read_facts: the families and the Services of the facts; the
 # environment's LAB_SVC_DUAL_STACK / LAB_SVC_IPV6_ONLY rename the dual-stack
 # and the IPv6-only one.
 verify_read_facts() {
   local i name families
   read -r -a LAB_FAMILIES <<<"$(fact_list families)"
+  lab_has_family IPv4 || LAB_POD_KIND=IPv6-only
   for ((i = 0; i < $(fact_count workload.services); i++)); do
     name=$(fact "workload.services.$i.name")
     families=$(fact_list "workload.services.$i.ipFamilies")
@@ -283,7 +301,7 @@ load_lab_pods() {
     NODE_PODS[$node]+="${name}|${phase}|${ready}|${ips}"$'\n'
     split_families "$ips"
     # A pod outside its pool, or not Ready, can still ping and curl: keep it usable.
-    if [[ "$phase" == Running ]] && ((${#V4[@]} == 1 && ${#V6[@]} == 1)); then
+    if [[ "$phase" == Running ]] && has_lab_addresses; then
       candidates+=("${name}|${node}|${V6[0]}")
     fi
   done <<<"$out"
@@ -355,10 +373,12 @@ check_lab_pod() {
       ((${#V6[@]} != 1)) || ip_in_cidr "${V6[0]}" "$cidr" || problems+=("${V6[0]} outside ${cidr}")
     fi
   done
+  local got="IPv4 ${V4[0]:-none} and IPv6 ${V6[0]:-none} from the pools" want="one IPv4 and one IPv6 address from the pools"
+  lab_has_family IPv4 || got="IPv6 ${V6[0]:-none} from the pool" want="one IPv6 address from the pool"
   if ((${#problems[@]} == 0)); then
-    pass "$id" "pod ${name} on ${node} is Running and Ready with IPv4 ${V4[0]:-none} and IPv6 ${V6[0]:-none} from the pools"
+    pass "$id" "pod ${name} on ${node} is Running and Ready with ${got}"
   else
-    fail "$id" "pod ${name} on ${node} is Running and Ready with one IPv4 and one IPv6 address from the pools: $(printf '%s, ' "${problems[@]}" | sed 's/, $//') (pod IPs: ${ips:-none})" \
+    fail "$id" "pod ${name} on ${node} is Running and Ready with ${want}: $(printf '%s, ' "${problems[@]}" | sed 's/, $//') (pod IPs: ${ips:-none})" \
       "kubectl get pod -n ${LAB_NAMESPACE} ${name} -o jsonpath='{.status.phase} {.status.podIPs}'; kubectl describe pod -n ${LAB_NAMESPACE} ${name}"
   fi
 }
@@ -366,11 +386,11 @@ check_lab_pod() {
 check_ping() {
   local what="IPv6 ping between pods on different nodes"
   if [[ -z "$CLIENT_POD" ]]; then
-    skip ping "${what}: no Running dual-stack pod to ping from"
+    skip ping "${what}: no Running ${LAB_POD_KIND} pod to ping from"
     return 0
   fi
   if [[ -z "$PEER_POD" ]]; then
-    fail ping "${what}: no Running dual-stack pod on a second node to ping" "kubectl get nodes; kubectl get pods -n ${LAB_NAMESPACE} -l ${LAB_POD_SELECTOR} -o wide"
+    fail ping "${what}: no Running ${LAB_POD_KIND} pod on a second node to ping" "kubectl get nodes; kubectl get pods -n ${LAB_NAMESPACE} -l ${LAB_POD_SELECTOR} -o wide"
     return 0
   fi
   local cmd=(ping -6 -c 3 -W 2 "$PEER_IPV6") out
@@ -427,7 +447,7 @@ check_service() {
     if [[ -z "$ip" ]]; then
       skip "service/$name/${fam,,}" "curl Service ${name} over ${fam}: it has no ${fam} ClusterIP"
     elif [[ -z "$CLIENT_POD" ]]; then
-      skip "service/$name/${fam,,}" "curl Service ${name} at ${ip}: no Running dual-stack pod to curl from"
+      skip "service/$name/${fam,,}" "curl Service ${name} at ${ip}: no Running ${LAB_POD_KIND} pod to curl from"
     else
       curl_service "service/$name/${fam,,}" "$name" "$ip"
     fi
@@ -438,7 +458,7 @@ check_service() {
 check_listen() {
   local what="nginx listens on IPv6 port ${LAB_APP_PORT}"
   if [[ -z "$CLIENT_POD" ]]; then
-    skip listen "${what}: no Running dual-stack pod to look into"
+    skip listen "${what}: no Running ${LAB_POD_KIND} pod to look into"
     return 0
   fi
   local out
@@ -479,8 +499,6 @@ source "$SCRIPT_DIR/scripts/lib/checks-dataplane.sh"
 # shellcheck source=scripts/lib/checks-vxlan.sh
 source "$SCRIPT_DIR/scripts/lib/checks-vxlan.sh"
 # The active variants' own sections (scripts/lib/checks-<variant>.sh), after the core's.
-# shellcheck source=scripts/lib/variants.sh
-source "$SCRIPT_DIR/scripts/lib/variants.sh"
 lab_load_variants
 for _variant in ${LAB_VARIANTS[@]+"${LAB_VARIANTS[@]}"}; do
   # shellcheck source=/dev/null
@@ -518,9 +536,14 @@ main() {
   fi
   export KUBECONFIG=$LAB_KUBECONFIG
   printf 'Verifying lab "%s" (KUBECONFIG=%s)\n' "$LAB_CLUSTER_NAME" "$LAB_KUBECONFIG"
-  printf 'Expecting pools %s %s (%s) and %s %s (%s), from %s\n' \
-    "$LAB_IPV4_POOL" "$LAB_IPV4_POOL_CIDR" "$LAB_IPV4_VXLAN_MODE" \
-    "$LAB_IPV6_POOL" "$LAB_IPV6_POOL_CIDR" "$LAB_IPV6_VXLAN_MODE" "$LAB_EXPECTATIONS_FROM"
+  if lab_has_family IPv4; then
+    printf 'Expecting pools %s %s (%s) and %s %s (%s), from %s\n' \
+      "$LAB_IPV4_POOL" "$LAB_IPV4_POOL_CIDR" "$LAB_IPV4_VXLAN_MODE" \
+      "$LAB_IPV6_POOL" "$LAB_IPV6_POOL_CIDR" "$LAB_IPV6_VXLAN_MODE" "$LAB_EXPECTATIONS_FROM"
+  else
+    printf 'Expecting pool %s %s (%s), no IPv4 (ipFamilies [%s]), from %s\n' \
+      "$LAB_IPV6_POOL" "$LAB_IPV6_POOL_CIDR" "$LAB_IPV6_VXLAN_MODE" "$(lab_families)" "$LAB_EXPECTATIONS_FROM"
+  fi
   printf 'Expecting Services %s on port %s -> %s, pods -l %s of daemonset/%s in %s\n\n' \
     "$(and_join "${VERIFY_SERVICES[*]}")" "$LAB_SVC_PORT" "$LAB_APP_PORT" \
     "$LAB_POD_SELECTOR" "$LAB_DAEMONSET" "$LAB_NAMESPACE"

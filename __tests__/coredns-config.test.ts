@@ -1,6 +1,9 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { testApp } from './support/tmp';
+import { renderLabFor } from './support/synth';
 import { Chart, Testing } from 'cdk8s';
-import { COREDNS_CONFIGMAP, CoreDnsConfig, CoreDnsConfigProps, renderCorefile } from '../lib/coredns-config';
+import { COREDNS_CONFIGMAP, CoreDnsConfig, CoreDnsConfigProps, renderCorefile, renderForwarderCorefile } from '../lib/coredns-config';
 
 function synth(props: CoreDnsConfigProps) {
   const chart = new Chart(testApp(), 'test');
@@ -69,4 +72,31 @@ describe('CoreDnsConfig', () => {
   ] as const)('fails if %s', (_what, props, message) => {
     expect(() => synth(props as CoreDnsConfigProps)).toThrow(message);
   });
+});
+
+describe('renderForwarderCorefile', () => {
+  test('defaults: answers on the one IPv6 address, logs each question, asks Docker\'s embedded DNS', () => {
+    const corefile = renderForwarderCorefile('fc00:f853:ccd:e793::53');
+    expect(corefile.split('\n').filter(l => l && !l.startsWith('#'))).toEqual([
+      '.:53 {', '    bind fc00:f853:ccd:e793::53', '    errors', '    log', '    forward . 127.0.0.11', '}',
+    ]);
+  });
+
+  test('custom', () => {
+    expect(renderForwarderCorefile('fd00::5:3')).toContain('    bind fd00::5:3\n');
+  });
+
+  test('fails if the address is IPv4 or a CIDR', () => {
+    expect(() => renderForwarderCorefile('172.18.0.53')).toThrow('invalid forwarder address "172.18.0.53": must be an ipv6 address');
+    expect(() => renderForwarderCorefile('fd00::53/64')).toThrow('invalid forwarder address');
+  });
+});
+
+// The DNS fixtures (real CoreDNS runs; see fixtures/ipv6-only/README.md) must be of today's configuration.
+test("the DNS fixtures were made with the IPv6-only lab's Corefile and forwarder Corefile as synth writes them today", () => {
+  const dir = path.join(__dirname, 'scripts', 'fixtures', 'ipv6-only', 'dns');
+  const lab = renderLabFor({ ipFamilies: ['IPv6'] });
+  const facts = JSON.parse(lab.files[path.join('lab', 'facts.json')]);
+  expect(fs.readFileSync(path.join(dir, 'forwarder.Corefile'), 'utf8')).toBe(facts.dns64.forwarder.corefile);
+  expect(fs.readFileSync(path.join(dir, 'Corefile'), 'utf8')).toBe(lab.objects.find(o => o.kind === 'ConfigMap' && o.metadata.name === 'coredns')!.data!.Corefile);
 });

@@ -87,6 +87,24 @@ describe('FrrRouterConfig', () => {
     expect(router.daemons).toContain('lab2-router');
   });
 
+  test('custom: IPv6 only, one peer group and session family, the router ID written out though the router has no IPv4', () => {
+    const router = make({ families: ['ipv6'], addresses: { ipv6: 'fc00:f853:ccd:e793::fffe' }, nodeNetwork: { ipv6: 'fc00:f853:ccd:e793::/64' }, pools: [{ cidr: 'fd00:10:244::/48', blockSize: 122 }], serviceClusterIPs: ['fd00:10:96::/112'] });
+    const conf = router.frrConf;
+    // Hashed from the hostname as calico-node hashes its nodes' names (CALICO_ROUTER_ID=hash).
+    expect(router.routerId).toBe('176.147.10.162');
+    expect(conf).toContain('\n bgp router-id 176.147.10.162\n');
+    expect(conf).toContain('! IPv6 only: no IPv4 address to take the router ID from');
+    expect(conf).not.toMatch(/IPV4|ipv4 unicast|^ip prefix-list/m);
+    expect(lines(conf, ' bgp listen range ')).toEqual([' bgp listen range fc00:f853:ccd:e793::/64 peer-group CALICO-IPV6']);
+    expect(addressFamily(conf, 'ipv6')).toEqual([
+      'neighbor CALICO-IPV6 activate', 'neighbor CALICO-IPV6 route-map CALICO-IPV6-IN in', 'neighbor CALICO-IPV6 route-map ANNOUNCE-NOTHING out',
+    ]);
+    // IPv4 values given anyway are ignored, an explicit ID wins; a dual-stack router keeps its IPv4 address as ID.
+    expect(make({ families: ['ipv6'], routerId: '10.0.0.7' }).frrConf).toContain(' bgp router-id 10.0.0.7\n');
+    expect(make({ families: ['ipv6'] }).frrConf).not.toContain('172.18.');
+    expect(make().routerId).toBe('172.18.255.254');
+  });
+
   test('writes frr/daemons, frr/frr.conf and frr/vtysh.conf', () => {
     const dir = mkTmp('frr');
     const router = make();
@@ -107,6 +125,11 @@ describe('FrrRouterConfig', () => {
     ['a block size is shorter than its pool', { pools: [{ cidr: '10.244.0.0/16', blockSize: 12 }] }, /^invalid router pool block size 12 for 10.244.0.0\/16: must be an integer from 16 to 32/],
     ['a Service range is malformed', { serviceClusterIPs: ['10.96.0.0/33'] }, /^invalid router service cluster ip range: got "10.96.0.0\/33"/],
     ['the hostname is not a DNS-1123 label', { hostname: 'Router' }, /^invalid router hostname "Router"/],
+    ['no family is named', { families: [] }, /^invalid router families \[\]: must name "ipv4", "ipv6" or both/],
+    ['a family is unknown', { families: ['ipv5' as 'ipv4'] }, /^invalid router families \["ipv5"\]/],
+    ['a family has no address', { families: ['ipv6'], addresses: { ipv4: '172.18.255.254' } }, /^invalid router ipv6 address: got ""/],
+    ['the router ID is multicast', { routerId: '239.1.2.3' }, /^invalid router id "239.1.2.3": it is a multicast or class E address/],
+    ['the router ID is an IPv6 address', { families: ['ipv6'], routerId: 'fc00::1' }, /^invalid router id "fc00::1": it is not a 32-bit router ID/],
   ])('fails if %s', (_what, props, message) => {
     expect(() => make(props)).toThrow(message);
   });
@@ -121,8 +144,10 @@ describe('FrrRouterConfig', () => {
       return spawnSync('vtysh', ['--config_dir', dir, '--dryrun', '--inputfile', path.join(dir, 'frr.conf')], { encoding: 'utf8' });
     };
     try {
-      const ok = check(make().frrConf);
-      expect({ status: ok.status, output: `${ok.stdout}${ok.stderr}` }).toEqual({ status: 0, output: '' });
+      for (const router of [make(), make({ families: ['ipv6'] })]) {
+        const ok = check(router.frrConf);
+        expect({ status: ok.status, output: `${ok.stdout}${ok.stderr}` }).toEqual({ status: 0, output: '' });
+      }
       const bad = check(make().frrConf.replace('prefer-global', 'prefer-globl'));
       expect(bad.status).not.toBe(0);
       expect(`${bad.stdout}${bad.stderr}`).toContain('Unknown command');

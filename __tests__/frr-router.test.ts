@@ -183,3 +183,76 @@ function stableView(dir: string) {
     expect(readJson(dir, 'ip-6-route.json').filter((r: any) => r.protocol === 'bgp')).toEqual([]);
   });
 });
+
+/**
+ * The IPv6-only lab with `routing: bgp` (`ipFamilies: [IPv6]`): no IPv4 address anywhere, the nodes' FRRs
+ * take the router IDs calico-node's BIRD takes there (CALICO_ROUTER_ID=hash, the node name's hash), and
+ * the router the ID its frr.conf writes out. One IPv6 session per node.
+ */
+(hasFrr ? describe : describe.skip)('the IPv6-only router configuration in a real FRR, peering over IPv6 only', () => {
+  let out: string;
+  let lab: ReturnType<typeof renderLabFor>;
+  const router = () => path.join(out, 'router');
+
+  beforeAll(() => {
+    lab = renderLabFor({ ipFamilies: ['IPv6'], routing: 'bgp' });
+    out = mkTmp('frr-v6-out');
+    const res = spawnSync('bash', [HARNESS, path.join(lab.dir, 'frr'), out], {
+      encoding: 'utf8',
+      timeout: 240000,
+      env: {
+        ...process.env,
+        FRR_FAMILIES: 'ipv6',
+        FRR_ROUTER_IPV4: '',
+        FRR_ROUTER_IPV6: 'fc00:f853:ccd:e793::fffe/64',
+        FRR_CLUSTER_AS: '64512',
+        FRR_NODES: NODES.map(n => [n.name, '-', `${n.v6}/64`, '-', n.block6].join(',')).join(' '),
+        FRR_SERVICES: 'fd00:10:96::/112',
+        FRR_STRAY: STRAY.ipv6,
+      },
+    });
+    if (res.status !== 0) {
+      throw new Error(`${HARNESS} exited ${res.status ?? res.signal}:\n${res.stderr}`);
+    }
+  }, 260000);
+
+  afterAll(() => {
+    for (const dir of [out, lab?.dir]) {
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('every node has an Established IPv6 session; the router has the ID its frr.conf writes out, and no IPv4 at all', () => {
+    const summary = readJson(router(), 'show-bgp-summary.json');
+    expect(summary.ipv6Unicast).toMatchObject({ routerId: '176.147.10.162', as: 65000 });
+    expect(Object.keys(summary.ipv6Unicast.peers).sort()).toEqual(NODES.map(n => n.v6).sort());
+    for (const node of NODES) {
+      expect(summary.ipv6Unicast.peers[node.v6]).toMatchObject({ state: 'Established', peerState: 'OK', remoteAs: 64512, dynamicPeer: true });
+    }
+    expect(summary.ipv4Unicast).toBeUndefined();
+    const links = readJson(router(), 'ip-link.json');
+    expect(links.map((l: any) => l.ifname).sort()).toEqual(['eth0', 'lo']);
+    expect(readJson(router(), 'ip-route.json').filter((r: any) => r.dst !== undefined && r.dst !== 'default')).toEqual([]);
+  });
+
+  test('the nodes speak with their hashed IDs (200.209.183.119, 155.253.77.165, 220.158.194.24), as BIRD does without IPv4', () => {
+    const neighbors = readJson(router(), 'show-bgp-neighbors.json');
+    expect(NODES.map(n => neighbors[n.v6].remoteRouterId)).toEqual(['200.209.183.119', '155.253.77.165', '220.158.194.24']);
+  });
+
+  test("the router's kernel routes each node's /122 via the node's IPv6 address, and reaches a pod on every node", () => {
+    const routes6 = readJson(router(), 'ip-6-route.json');
+    for (const node of NODES) {
+      expect(routes6.find((r: any) => r.dst === node.block6)).toMatchObject({ gateway: node.v6, dev: 'eth0', protocol: 'bgp' });
+    }
+    const pings = fs.readFileSync(path.join(out, 'pings.txt'), 'utf8').trim().split('\n').map(l => l.split(' '));
+    expect(pings.map(([family, , status]) => `${family} ${status}`)).toEqual(NODES.map(() => 'ipv6 0'));
+  });
+
+  test('fails if the router ID is removed: without IPv4, bgpd has the ID 0.0.0.0, the nodes refuse it (Bad BGP Identifier), no session comes up', () => {
+    const dir = path.join(out, 'without-router-id');
+    expect(fs.readFileSync(path.join(dir, 'meta.txt'), 'utf8')).toContain('established_after_12s 0');
+    expect(readJson(dir, 'show-bgp-vrf-default.json').routerId).toBe('0.0.0.0');
+    expect(fs.readFileSync(path.join(dir, 'bgpd-log.txt'), 'utf8')).toMatch(/NOTIFICATION: received from neighbor fc00:f853:ccd:e793::[234] 2\/3 \(OPEN Message Error\/Bad BGP Identifier\)/);
+  });
+});

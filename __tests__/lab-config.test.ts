@@ -294,6 +294,12 @@ describe('lab configuration', () => {
       ["dns.upstream: got \"fe80::1\", a linkLocal address; allowed: an IPv6 address on kind's Docker network such as fc00:f853:ccd:e793::53"]],
     ['a NAT64 key is misspelled', { ipFamilies: ['IPv6'], nat64: { pool: '10.0.0.0/24' } },
       ['nat64.pool: unknown key; allowed keys here: prefix, gateway, ipv4Pool']],
+    ['the DNS forwarder and the NAT64 share an address', { ipFamilies: ['IPv6'], nat64: { gateway: 'fc00:f853:ccd:e793::64' }, dns: { upstream: 'fc00:f853:ccd:e793:0::64' } },
+      ["dns.upstream: got \"fc00:f853:ccd:e793:0::64\", the address of nat64.gateway; allowed: another IPv6 address on kind's Docker network such as fc00:f853:ccd:e793::53 (deploy.sh starts the DNS forwarder and the NAT64 as two containers, each at its own address)"]],
+    ['an IPv6-only BGP lab gives the router IPv4 values', { ipFamilies: ['IPv6'], routing: 'bgp', router: { peerIPs: { ipv4: '172.18.255.254' }, network: { ipv4: '172.18.0.0/16' } } }, [
+      'router.peerIPs.ipv4: got "172.18.255.254", an IPv4 value for the BGP router; allowed: none: the nodes of an IPv6-only lab (ipFamilies ["IPv6"]) peer over IPv6 only; remove it, or set ipFamilies to ["IPv4", "IPv6"]',
+      'router.network.ipv4: got "172.18.0.0/16", an IPv4 value for the BGP router; allowed: none: the nodes of an IPv6-only lab (ipFamilies ["IPv6"]) peer over IPv6 only; remove it, or set ipFamilies to ["IPv4", "IPv6"]',
+    ]],
   ])('fails if %s', (_what, input, expected) => {
     expect(problemsFor(input)).toEqual(expected);
   });

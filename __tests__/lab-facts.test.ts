@@ -110,6 +110,45 @@ describe('the lab facts (<dist>/lab/facts.json)', () => {
     }
   });
 
+  test('defaults: no dns64 or nat64 section (a dual-stack lab has neither)', () => {
+    expect(f).not.toHaveProperty('dns64');
+    expect(f).not.toHaveProperty('nat64');
+  });
+
+  test('IPv6-only: the dns64 and nat64 sections name what deploy starts, at the configured addresses', () => {
+    const v6 = renderLabFor({ ipFamilies: ['IPv6'] });
+    const x = facts(v6);
+    expect(x.families).toEqual(['IPv6']);
+    expect(x.dns64).toMatchObject({
+      prefix: 'fd00:10:64::/96', upstreams: ['fc00:f853:ccd:e793::53'],
+      coreDns: { namespace: 'kube-system', configMap: 'coredns', deployment: 'coredns', hashAnnotation: 'calico-ipv6-lab/corefile-sha256' },
+      forwarder: { name: 'ipv6-lab-dns', address: 'fc00:f853:ccd:e793::53', image: expect.stringMatching(/^registry\.k8s\.io\/coredns\/coredns:v1\.10\.1@sha256:[0-9a-f]{64}$/) },
+    });
+    const corefile = find(v6.objects, 'ConfigMap', 'coredns').data!.Corefile;
+    expect(x.dns64!.coreDns.corefileSha256).toBe(require('crypto').createHash('sha256').update(corefile).digest('hex'));
+    expect(x.dns64!.forwarder!.corefile).toContain('    bind fc00:f853:ccd:e793::53\n');
+    expect(x.dns64!.forwarder!.corefile).toContain('    forward . 127.0.0.11\n');
+    expect(x.nat64).toMatchObject({
+      prefix: 'fd00:10:64::/96', ipv4Pool: '192.168.255.0/24', ipv4Address: '192.168.255.1', tunDevice: 'nat64', config: 'nat64/tayga.conf',
+      gateway: { name: 'ipv6-lab-nat64', address: 'fc00:f853:ccd:e793::64', image: 'calico-ipv6-lab/tayga:0.9.2-8' },
+      ipv4Host: { name: 'ipv6-lab-ipv4-host', network: 'ipv6-lab-ipv4', image: MULTITOOL_DEFAULT_IMAGE, port: 8080 },
+    });
+    expect(x.nat64!.gateway!.dockerfile).toBe('FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends tayga=0.9.2-8 iproute2 && rm -rf /var/lib/apt/lists/*\n');
+    // The IPv4-only host answers over IPv4: the dual-stack nginx.conf, not the pods' IPv6-only one.
+    expect(x.nat64!.ipv4Host!.nginxConfig).toMatch(/^\s*listen 8080;/m);
+    expect(x.externalHost.nginxConfig).not.toMatch(/^\s*listen 8080;/m);
+    expect(validate(x)).toBe(true);
+  });
+
+  test('IPv6-only, custom: the names follow the cluster name, the addresses the configuration', () => {
+    const x = facts(renderLabFor({ ipFamilies: ['IPv6'], clusterName: 'v6lab', nat64: { gateway: 'fc00:f853:ccd:e793::6:4' }, dns: { upstream: 'fc00:f853:ccd:e793::5:3' }, multitool: { port: 9090 } }));
+    expect(x.dns64!.forwarder).toMatchObject({ name: 'v6lab-dns', address: 'fc00:f853:ccd:e793::5:3' });
+    expect(x.nat64!.gateway).toMatchObject({ name: 'v6lab-nat64', address: 'fc00:f853:ccd:e793::6:4' });
+    expect(x.nat64!.ipv4Host).toMatchObject({ name: 'v6lab-ipv4-host', network: 'v6lab-ipv4', port: 9090 });
+    expect(x.nat64!.ipv4Host!.nginxConfig).toContain('listen 9090;');
+    expect(validate(x)).toBe(true);
+  });
+
   test('match their JSON Schema (lab.facts.schema.json); the committed schema is the generated one', () => {
     expect(validate(f)).toBe(true);
     expect(JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'lab.facts.schema.json'), 'utf8'))).toEqual(labFactsJsonSchema());

@@ -262,6 +262,23 @@ describe('Lab, IPv6-only (ipFamilies [IPv6])', () => {
     });
   });
 
+  test('with routing: bgp: one IPv6 peer and session family, the router ID written out, no IPv4 anywhere', () => {
+    const bgp = renderLabFor({ ipFamilies: ['IPv6'], routing: 'bgp' });
+    expect(bgp.objects.filter(o => o.kind === 'BGPPeer').map(o => `${o.metadata.name} ${o.spec.peerIP}`)).toEqual(['ipv6-lab-router-ipv6 fc00:f853:ccd:e793::fffe']);
+    expect(find(bgp.objects, 'BGPConfiguration', 'default').spec.serviceClusterIPs).toEqual([{ cidr: 'fd00:10:96::/112' }]);
+    expect(find(bgp.objects, 'IPPool', 'default-ipv6-ippool').spec).toMatchObject({ vxlanMode: 'Never', ipipMode: 'Never' });
+    // BGP on and no IPv4 autodetection: the operator renders CALICO_ROUTER_ID=hash (pkg/render/node.go, v1.34.13).
+    const network = find(bgp.objects, 'Installation', 'default').spec.calicoNetwork;
+    expect(network.bgp).toBe('Enabled');
+    expect(network).not.toHaveProperty('nodeAddressAutodetectionV4');
+    const conf = bgp.files[path.join('frr', 'frr.conf')];
+    expect(conf).toContain(' bgp router-id 176.147.10.162\n');
+    expect(conf).toContain(' bgp listen range fc00:f853:ccd:e793::/64 peer-group CALICO-IPV6\n');
+    expect(conf).not.toMatch(/IPV4|172\.18\.|ipv4 unicast/);
+    // The router's ID is none of the nodes' (200.209.183.119, 155.253.77.165, 220.158.194.24).
+    expect(bgp.kind.nodes.map((n: any) => n.role)).toEqual(['control-plane', 'worker', 'worker']);
+  });
+
   test('custom: the NAT64 prefix reaches both CoreDNS and tayga, the upstream reaches CoreDNS', () => {
     const custom = renderLabFor({
       ipFamilies: ['IPv6'], pools: { ipv6: { cidr: 'fd00:20::/56' } }, serviceSubnets: { ipv6: 'fd00:30::/112' },

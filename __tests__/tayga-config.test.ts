@@ -23,6 +23,25 @@ describe('TaygaConfig', () => {
     expect(tayga.toText()).toContain('tun-device tayga0\nipv4-addr 100.64.10.1\nprefix fd00:64::/96\ndynamic-pool 100.64.10.0/23\n');
   });
 
+  test('custom: the gateway (with how to build its image) and the IPv4-only host in its facts section (nat64)', () => {
+    const tayga = make({
+      prefix: 'fd00:10:64::/96', ipv4Pool: '192.168.255.0/24',
+      gateway: { name: 'lab-nat64', address: 'fc00:f853:ccd:e793::64' },
+      ipv4Host: { name: 'lab-ipv4-host', network: 'lab-ipv4', image: 'multitool:1', port: 8080, nginxConfig: 'events {}\n' },
+    });
+    expect(tayga.factsKey).toBe('nat64');
+    expect(tayga.labFacts()).toEqual({
+      prefix: 'fd00:10:64::/96', ipv4Pool: '192.168.255.0/24', ipv4Address: '192.168.255.1', tunDevice: 'nat64', config: 'nat64/tayga.conf',
+      gateway: {
+        name: 'lab-nat64', address: 'fc00:f853:ccd:e793::64', image: 'calico-ipv6-lab/tayga:0.9.2-8',
+        dockerfile: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends tayga=0.9.2-8 iproute2 && rm -rf /var/lib/apt/lists/*\n',
+        launch: 'set -e\ntayga -c "$1" --mktun\nip link set nat64 up\nip route replace 192.168.255.0/24 dev nat64\nip -6 route replace fd00:10:64::/96 dev nat64\nexec stdbuf -oL -eL tayga -c "$1" -d\n',
+      },
+      ipv4Host: { name: 'lab-ipv4-host', network: 'lab-ipv4', image: 'multitool:1', port: 8080, nginxConfig: 'events {}\n' },
+    });
+    expect(make({ prefix: 'fd00:10:64::/96', ipv4Pool: '192.168.255.0/24' }).labFacts()).not.toHaveProperty('gateway');
+  });
+
   test('writes nat64/tayga.conf, where `kubectl apply -f dist` does not read it', () => {
     const dir = mkTmp('tayga');
     const file = make({ prefix: 'fd00:10:64::/96', ipv4Pool: '192.168.255.0/24' }).writeTo(dir);
@@ -46,6 +65,10 @@ describe('TaygaConfig', () => {
     ['the pool is a single address', { prefix: 'fd00:10:64::/96', ipv4Pool: '192.168.255.7/32' }, /^invalid nat64 ipv4Pool "192.168.255.7\/32": must be an ipv4 network of \/31 or shorter$/],
     ['the pool is IPv6', { prefix: 'fd00:10:64::/96', ipv4Pool: 'fd00::/64' }, /^invalid nat64 ipv4Pool/],
     ['the tun device name is too long for Linux', { prefix: 'fd00:10:64::/96', ipv4Pool: '192.168.255.0/24', tunDevice: 'a-very-long-tun-name' }, /^invalid tunDevice/],
+    ['the gateway address is IPv4', { prefix: 'fd00:10:64::/96', ipv4Pool: '192.168.255.0/24', gateway: { name: 'gw', address: '172.18.0.64' } },
+      'invalid gateway address "172.18.0.64": must be an ipv6 address'],
+    ['the IPv4-only host\'s port is 0', { prefix: 'fd00:10:64::/96', ipv4Pool: '192.168.255.0/24', ipv4Host: { name: 'h', network: 'n', image: 'i', port: 0, nginxConfig: '' } },
+      'invalid ipv4 host port 0'],
   ] as const)('fails if %s', (_what, props, message) => {
     expect(() => make(props)).toThrow(message);
   });

@@ -75,6 +75,27 @@ export const DEFAULT_NAT64_IPV4_POOL = '192.168.255.0/24';
  */
 export const DEFAULT_DNS_UPSTREAM = 'fc00:f853:ccd:e793::53';
 
+/**
+ * The image of an IPv6-only lab's DNS forwarder: CoreDNS v1.10.1, the version kubeadm v1.28.15 deploys in
+ * the cluster (and whose Corefile parser the e2e suite runs), pinned by the digest of its multi-arch index
+ * as coredns/corefile-migration's versions.go records it (dockerImageSHA of 1.10.1). The image is
+ * `FROM scratch` with /coredns as its entrypoint: no shell, so deploy copies the Corefile in (docker cp).
+ */
+export const DNS_FORWARDER_IMAGE =
+  'registry.k8s.io/coredns/coredns:v1.10.1@sha256:a0ead06651cf580044aeb0a0feba63591858fb2e43ade8c9dea45a6a89ae7e5e';
+
+/**
+ * The image of an IPv6-only lab's NAT64 gateway, built by deploy.sh on first use (no registry publishes a
+ * versioned tayga image): Debian 12 with Debian's tayga 0.9.2-8, the very package the NAT64 test
+ * (__tests__/scripts/nat64-tayga.bats) translates real packets with, and iproute2 for the gateway's routes.
+ * The package version is pinned: if Debian ever moves it, the build fails instead of running another tayga.
+ */
+export const NAT64_GATEWAY_IMAGE = {
+  name: 'calico-ipv6-lab/tayga:0.9.2-8',
+  base: 'debian:bookworm-slim',
+  packages: ['tayga=0.9.2-8', 'iproute2'],
+} as const;
+
 /** The cluster's DNS domain: kind and kubeadm's default. */
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 

@@ -4,6 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import { checkAsNumber } from './as-number';
 import { FAMILY_NAME, IP_FAMILIES, IpFamily, ParsedCidr, contains, familyOf, parseCidr, parseHostAddress } from './cidr';
 import { DEFAULT_CLUSTER_AS_NUMBER, DEFAULT_CLUSTER_NAME, DEFAULT_POOLS, DEFAULT_ROUTER, DEFAULT_SERVICE_SUBNETS } from './defaults';
+import { calicoHashRouterId, routerIdProblem } from './router-id';
 import { checkDnsLabel } from './validate';
 
 /** One value per address family. */
@@ -30,17 +31,32 @@ export interface FrrRouterConfigProps {
    */
   readonly asNumber?: number;
   /**
-   * The router's addresses on the nodes' network, the ones the nodes' BGPPeers name. The IPv4 one is
-   * also its BGP router ID.
+   * The families the router speaks with the nodes: a peer group, a listen range and a session per node
+   * for each. `["ipv6"]` for an IPv6-only cluster, whose nodes have no IPv4 address to peer from.
+   * @default ["ipv4", "ipv6"]
+   */
+  readonly families?: readonly IpFamily[];
+  /**
+   * The router's addresses on the nodes' network, the ones the nodes' BGPPeers name: one per family of
+   * `families` (others are ignored).
    * @default - 172.18.255.254 and fc00:f853:ccd:e793::fffe, the far end of kind's default network
    */
-  readonly addresses?: PerFamily<string>;
+  readonly addresses?: Partial<PerFamily<string>>;
   /**
-   * The network the nodes are on (kind's Docker network). The router accepts a session from any address
-   * in it (`bgp listen range`): Docker, not the lab, picks the nodes' addresses.
+   * The network the nodes are on (kind's Docker network), one per family of `families`. The router
+   * accepts a session from any address in it (`bgp listen range`): Docker, not the lab, picks the nodes'
+   * addresses.
    * @default - kind's default network, 172.18.0.0/16 and fc00:f853:ccd:e793::/64
    */
-  readonly nodeNetwork?: PerFamily<string>;
+  readonly nodeNetwork?: Partial<PerFamily<string>>;
+  /**
+   * bgpd's router ID, written out (`bgp router-id`): 32 bits as a dotted quad. bgpd would otherwise take
+   * the highest IPv4 address of its interfaces, which an IPv6-only router lacks (or has only from Docker,
+   * not from the lab). It must differ from every node's: FRR refuses an OPEN carrying its own ID.
+   * @default - the router's IPv4 address; without IPv4, the ID calico-node would hash from the router's
+   * hostname (`calicoHashRouterId`), as the IPv6-only nodes' own IDs are hashed from their names
+   */
+  readonly routerId?: string;
   /**
    * The cluster's AS number, the nodes' (BGPConfiguration asNumber).
    * @default 64512
@@ -72,7 +88,8 @@ const FRR_FAMILY: Record<IpFamily, string> = { ipv4: 'ip', ipv6: 'ipv6' };
  *
  * The router speaks eBGP with every Calico node, one session per node and family: IPv4 unicast only on
  * the IPv4 sessions, IPv6 unicast only on the IPv6 ones, as calico-node's two BIRDs (bird and bird6) each
- * carry one family. It accepts sessions from the whole node network (`bgp listen range` into one peer
+ * carry one family. For an IPv6-only cluster (`families: ["ipv6"]`) only the IPv6 peer group and sessions
+ * exist, and the router ID, which bgpd would take from an IPv4 address, is written out. It accepts sessions from the whole node network (`bgp listen range` into one peer
  * group per family) rather than naming node addresses that Docker picks at cluster creation.
  *
  * FRR follows RFC 8212 (`bgp ebgp-requires-policy`, on by default since FRR 7.4): an eBGP session with no
@@ -101,8 +118,11 @@ export class FrrRouterConfig extends Construct {
   public readonly hostname: string;
   public readonly asNumber: number;
   public readonly clusterAsNumber: number;
-  public readonly addresses: PerFamily<string>;
-  public readonly nodeNetwork: PerFamily<string>;
+  public readonly families: readonly IpFamily[];
+  public readonly addresses: Partial<PerFamily<string>>;
+  public readonly nodeNetwork: Partial<PerFamily<string>>;
+  /** bgpd's router ID (`bgp router-id`). */
+  public readonly routerId: string;
   /** FRR's integrated configuration. */
   public readonly frrConf: string;
   /** Which FRR daemons run, read by FRR's start script. */
@@ -117,6 +137,7 @@ export class FrrRouterConfig extends Construct {
     this.clusterAsNumber = props.clusterAsNumber ?? DEFAULT_CLUSTER_AS_NUMBER;
     this.addresses = props.addresses ?? DEFAULT_ROUTER.peerIPs;
     this.nodeNetwork = props.nodeNetwork ?? DEFAULT_ROUTER.network;
+    this.families = IP_FAMILIES.filter(f => (props.families ?? IP_FAMILIES).includes(f));
     const pools = props.pools ?? [DEFAULT_POOLS.ipv4, DEFAULT_POOLS.ipv6];
     const services = props.serviceClusterIPs ?? [DEFAULT_SERVICE_SUBNETS.ipv4, DEFAULT_SERVICE_SUBNETS.ipv6];
 
@@ -126,15 +147,23 @@ export class FrrRouterConfig extends Construct {
     if (this.asNumber === this.clusterAsNumber) {
       throw new Error(`invalid router as number ${this.asNumber}: must differ from the cluster's as number ${this.clusterAsNumber} (the router peers with the nodes over ebgp)`);
     }
-    for (const family of IP_FAMILIES) {
-      const network = cidrOf('router node network', this.nodeNetwork[family], family);
-      const address = parseHostAddress(this.addresses[family], family);
+    if (this.families.length === 0 || (props.families ?? []).some(f => !IP_FAMILIES.includes(f))) {
+      throw new Error(`invalid router families ${JSON.stringify(props.families)}: must name "ipv4", "ipv6" or both`);
+    }
+    for (const family of this.families) {
+      const network = cidrOf('router node network', this.nodeNetwork[family] ?? '', family);
+      const address = parseHostAddress(this.addresses[family] ?? '', family);
       if (typeof address === 'string') {
         throw new Error(`invalid router ${family} address: ${address}`);
       }
       if (!contains(network, address)) {
         throw new Error(`invalid router ${family} address ${JSON.stringify(this.addresses[family])}: must lie in the node network ${this.nodeNetwork[family]}`);
       }
+    }
+    this.routerId = props.routerId ?? (this.families.includes('ipv4') ? this.addresses.ipv4! : calicoHashRouterId(this.hostname));
+    const idProblem = routerIdProblem(this.routerId);
+    if (idProblem) {
+      throw new Error(`invalid router id ${JSON.stringify(this.routerId)}: it ${idProblem}`);
     }
     const accepted = acceptedPrefixes(pools, services);
 
@@ -182,13 +211,13 @@ export class FrrRouterConfig extends Construct {
       'service integrated-vtysh-config',
       '!',
     ];
-    for (const family of IP_FAMILIES) {
+    for (const family of this.families) {
       accepted[family].forEach((entry, i) => {
         lines.push(`${FRR_FAMILY[family]} prefix-list ${group(family)}-IN seq ${(i + 1) * 5} permit ${entry}`);
       });
       lines.push('!');
     }
-    for (const family of IP_FAMILIES) {
+    for (const family of this.families) {
       lines.push(
         `route-map ${group(family)}-IN permit 10`,
         ` match ${FRR_FAMILY[family]} address prefix-list ${group(family)}-IN`,
@@ -203,23 +232,27 @@ export class FrrRouterConfig extends Construct {
       'route-map ANNOUNCE-NOTHING deny 10',
       'exit',
       '!',
+      ...(this.families.includes('ipv4') ? [] : [
+        '! IPv6 only: no IPv4 address to take the router ID from, so it is written out (32 bits, dotted). The nodes',
+        '! hash theirs from their names (calico-node CALICO_ROUTER_ID=hash); this one is hashed from the hostname.',
+      ]),
       `router bgp ${this.asNumber}`,
-      ` bgp router-id ${this.addresses.ipv4}`,
+      ` bgp router-id ${this.routerId}`,
       ' no bgp default ipv4-unicast',
       ' bgp ebgp-requires-policy',
       ' bgp log-neighbor-changes',
     );
-    for (const family of IP_FAMILIES) {
+    for (const family of this.families) {
       lines.push(
         ` neighbor ${group(family)} peer-group`,
         ` neighbor ${group(family)} remote-as ${this.clusterAsNumber}`,
         ` neighbor ${group(family)} description Calico nodes over ${FAMILY_NAME[family]}`,
       );
     }
-    for (const family of IP_FAMILIES) {
+    for (const family of this.families) {
       lines.push(` bgp listen range ${this.nodeNetwork[family]} peer-group ${group(family)}`);
     }
-    for (const family of IP_FAMILIES) {
+    for (const family of this.families) {
       lines.push(
         ' !',
         ` address-family ${family} unicast`,

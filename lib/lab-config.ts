@@ -15,7 +15,8 @@ import {
   ALLOWED_KEYWORD, DEFAULT_IPV6_ONLY, DEFAULT_LAB_CONFIG, IP_FAMILIES_ALLOWED, LabConfig, LabConfigInput, labConfigSchema,
 } from './config-schema';
 import { DEFAULT_EXTERNAL_HOST, DEFAULT_POOLS, DEFAULT_SERVICE_SUBNETS, KIND_NODE_IMAGE } from './defaults';
-import { KUBEADM_MIN_POD_SUBNET_ADDRESSES } from './kind-cluster-config';
+import { KUBEADM_MIN_POD_SUBNET_ADDRESSES, kindNodeNames } from './kind-cluster-config';
+import { hashedRouterIdCollision } from './router-id';
 import { refusedRangesOverlapping } from './special-ranges';
 
 /** One problem in a configuration: where, what was received, what is allowed. */
@@ -176,6 +177,10 @@ function checkRouting(
     }
   }
 
+  if (!families.includes('ipv4')) {
+    problems.push(...checkHashedRouterIds(config));
+  }
+
   for (const [path, value] of [['bgp.asNumber', config.bgp.asNumber], ['router.asNumber', config.router.asNumber]] as const) {
     const problem = asNumberProblem(value);
     if (problem) problems.push({ path, message: problem });
@@ -219,6 +224,21 @@ function checkRouting(
   return problems;
 }
 
+/**
+ * Without IPv4 every node's BIRD takes the router ID calico-node hashes from its name
+ * (`CALICO_ROUTER_ID=hash`, lib/router-id.ts), and the router the one hashed from its hostname: two equal
+ * IDs break the node-to-node mesh or the router's session. The names follow clusterName and workers.
+ */
+function checkHashedRouterIds(config: LabConfig): ConfigProblem[] {
+  const roles = ['control-plane', ...Array.from({ length: config.workers }, () => 'worker' as const)] as const;
+  const collision = hashedRouterIdCollision([`${config.clusterName}-router`, ...kindNodeNames(config.clusterName, roles).map(n => n.name)]);
+  if (!collision) return [];
+  return [{
+    path: 'clusterName',
+    message: `got ${show(config.clusterName)}: ${collision.a} and ${collision.b} hash to the same BGP router ID ${collision.id} (an IPv6-only node's BIRD uses CALICO_ROUTER_ID=hash); allowed: another cluster name`,
+  }];
+}
+
 function isIpv6OnlyInput(input: LabConfigInput): boolean {
   return input.ipFamilies?.length === 1 && input.ipFamilies[0] === 'IPv6';
 }
@@ -250,6 +270,12 @@ export function checkFamilyKeys(input: LabConfigInput): ConfigProblem[] {
     }
     if (input.serviceSubnets?.ipv4 !== undefined) {
       problems.push({ path: 'serviceSubnets.ipv4', message: `got ${show(input.serviceSubnets.ipv4)}, an IPv4 service range; allowed: no IPv4 service range: ${why}` });
+    }
+    // The router peers with IPv6-only nodes over IPv6 alone: its IPv4 keys would be silently ignored.
+    for (const key of ['peerIPs', 'network'] as const) {
+      if (input.router?.[key]?.ipv4 !== undefined) {
+        problems.push({ path: `router.${key}.ipv4`, message: `got ${show(input.router[key]!.ipv4)}, an IPv4 value for the BGP router; allowed: none: the nodes of an IPv6-only lab (ipFamilies ["IPv6"]) peer over IPv6 only; remove it, or set ipFamilies to ["IPv4", "IPv6"]` });
+      }
     }
   } else {
     for (const key of ['nat64', 'dns'] as const) {
@@ -419,6 +445,13 @@ function checkNat64(
   for (const [at, value, example] of [['nat64.gateway', nat64.gateway, DEFAULT_IPV6_ONLY.nat64.gateway], ['dns.upstream', dns.upstream, DEFAULT_IPV6_ONLY.dns.upstream]] as const) {
     const problem = checkIpv6Host(value, example, ranges);
     if (problem) problems.push({ path: at, message: problem });
+  }
+  if (ipaddr.IPv6.isValid(nat64.gateway) && ipaddr.IPv6.isValid(dns.upstream) &&
+    ipaddr.IPv6.parse(nat64.gateway).toNormalizedString() === ipaddr.IPv6.parse(dns.upstream).toNormalizedString()) {
+    problems.push({
+      path: 'dns.upstream',
+      message: `got ${show(dns.upstream)}, the address of nat64.gateway; allowed: another IPv6 address on kind's Docker network such as ${DEFAULT_IPV6_ONLY.dns.upstream} (deploy.sh starts the DNS forwarder and the NAT64 as two containers, each at its own address)`,
+    });
   }
   return problems;
 }

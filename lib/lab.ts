@@ -13,10 +13,12 @@ import { DnsChart } from './dns-chart';
 import { FrrRouterConfig } from './frr-router-config';
 import { KindClusterConfig, kindIpFamilyOf } from './kind-cluster-config';
 import { FACTS_VERSION, LabFacts, isLabFactsSection, writeFacts } from './lab-facts';
+import { renderNginxConfig } from './multitool';
 import { MultitoolChart } from './multitool-chart';
 import { NetworkPolicyChart } from './network-policy-chart';
 import { PolicyLessonFacts } from './policy-lesson-facts';
 import { PolicyMatrixRow, policyMatrix } from './policy-matrix';
+import { calicoHashRouterId, hashedRouterIdCollision } from './router-id';
 import { TaygaConfig } from './tayga-config';
 
 export interface LabProps {
@@ -87,9 +89,21 @@ export class Lab extends Construct {
     // Pods need the CNI; the dependency also makes cdk8s number the files 0000-, 0001- in apply order.
     this.multitool.addDependency(this.calico);
     if (config.nat64) {
-      this.dns = new DnsChart(this, 'dns', { upstreams: [config.dns.upstream], dns64Prefix: config.nat64.prefix });
+      const name = config.clusterName;
+      this.dns = new DnsChart(this, 'dns', {
+        upstreams: [config.dns.upstream],
+        dns64Prefix: config.nat64.prefix,
+        forwarder: { name: `${name}-dns` },
+      });
       this.dns.addDependency(this.multitool);
-      this.nat64 = new TaygaConfig(this, 'Nat64', { prefix: config.nat64.prefix, ipv4Pool: config.nat64.ipv4Pool });
+      const tool = this.multitool.multitool;
+      this.nat64 = new TaygaConfig(this, 'Nat64', {
+        prefix: config.nat64.prefix,
+        ipv4Pool: config.nat64.ipv4Pool,
+        gateway: { name: `${name}-nat64`, address: config.nat64.gateway },
+        // The IPv4-only host serves the dual-stack lab's nginx.conf: it must answer over IPv4.
+        ipv4Host: { name: `${name}-ipv4-host`, network: `${name}-ipv4`, image: tool.image, port: tool.port, nginxConfig: renderNginxConfig(tool.port) },
+      });
     }
     this.kind = new KindClusterConfig(this, 'KindCluster', {
       name: config.clusterName,
@@ -103,12 +117,16 @@ export class Lab extends Construct {
       this.router = new FrrRouterConfig(this, 'Router', {
         hostname: routerName,
         asNumber: config.router.asNumber,
+        families,
         addresses: config.router.peerIPs,
         nodeNetwork: config.router.network,
         clusterAsNumber: config.bgp.asNumber,
         pools: families.map(f => config.pools[f]!),
         serviceClusterIPs,
       });
+      if (!families.includes('ipv4')) {
+        checkHashedRouterIds(this.router.routerId, this.kind.nodes.map(n => n.name));
+      }
     }
     if (config.policy === 'on') {
       const podLabels = this.multitool.multitool.labels;
@@ -218,6 +236,22 @@ function containerImages(scope: Construct): string[] {
   };
   scope.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).forEach(o => visit(o.toJson()));
   return [...images].sort();
+}
+
+/**
+ * Without IPv4, every calico-node's BIRD takes the router ID hashed from its node name
+ * (`CALICO_ROUTER_ID=hash`): IDs that collide break the node-to-node mesh, and FRR refuses a peer whose
+ * ID is its own. Refused here rather than found as a session that never comes up.
+ */
+function checkHashedRouterIds(routerId: string, nodeNames: readonly string[]): void {
+  const router = nodeNames.find(n => calicoHashRouterId(n) === routerId);
+  if (router) {
+    throw new Error(`invalid router id ${routerId}: node ${JSON.stringify(router)} has it too (calico-node's CALICO_ROUTER_ID=hash); choose another cluster name`);
+  }
+  const nodes = hashedRouterIdCollision(nodeNames);
+  if (nodes) {
+    throw new Error(`invalid node names: ${JSON.stringify(nodes.a)} and ${JSON.stringify(nodes.b)} hash to the same router id ${nodes.id} (calico-node's CALICO_ROUTER_ID=hash); choose another cluster name`);
+  }
 }
 
 /** The kube-dns Service kubeadm creates in front of the cluster DNS pods. */

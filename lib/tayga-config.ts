@@ -3,7 +3,40 @@ import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
 import * as ipaddr from 'ipaddr.js';
 import { parseCidr } from './cidr';
-import { DEFAULT_NAT64_PREFIX } from './defaults';
+import { DEFAULT_NAT64_PREFIX, NAT64_GATEWAY_IMAGE } from './defaults';
+import type { ILabFactsSection, LabFacts } from './lab-facts';
+import { checkDnsLabel, checkPort } from './validate';
+
+/** The container deploy.sh runs tayga in, on kind's Docker network. */
+export interface Nat64GatewayProps {
+  /** The container's name. */
+  readonly name: string;
+  /** Its IPv6 address on kind's network: the next hop of every node's route to the prefix. */
+  readonly address: string;
+  /**
+   * Its image, which deploy.sh builds when the Docker host lacks it: `base` with the Debian `packages`.
+   * @default - Debian 12's tayga 0.9.2-8 (NAT64_GATEWAY_IMAGE)
+   */
+  readonly image?: { readonly name: string; readonly base: string; readonly packages: readonly string[] };
+}
+
+/**
+ * The host without IPv6 that the lab's pods reach through the NAT64: deploy.sh runs it on a Docker
+ * network of its own without IPv6 (on kind's network Docker would give it an IPv6 address, hence an AAAA
+ * record, and DNS64 would synthesize nothing), with the gateway attached there too.
+ */
+export interface Ipv4OnlyHostProps {
+  /** The container's name; the name the pods resolve (an A record only). */
+  readonly name: string;
+  /** The IPv4-only Docker network it is on. */
+  readonly network: string;
+  /** Its image: one with nginx and `ip` (it routes tayga's pool back to the gateway). */
+  readonly image: string;
+  /** The port nginx listens on. */
+  readonly port: number;
+  /** The nginx.conf it serves (answers name the family and the client address seen). */
+  readonly nginxConfig: string;
+}
 
 export interface TaygaConfigProps {
   /**
@@ -22,6 +55,16 @@ export interface TaygaConfigProps {
    * @default "nat64"
    */
   readonly tunDevice?: string;
+  /**
+   * The gateway container that runs this configuration, named in the lab's facts (`nat64`).
+   * @default - none
+   */
+  readonly gateway?: Nat64GatewayProps;
+  /**
+   * The IPv4-only host behind the NAT64, named in the lab's facts (`nat64`).
+   * @default - none
+   */
+  readonly ipv4Host?: Ipv4OnlyHostProps;
 }
 
 /**
@@ -32,7 +75,7 @@ export interface TaygaConfigProps {
  * tayga only translates; the host around it routes: the prefix and the pool to the TUN device, the
  * prefix's return traffic back to the nodes (see docs/ipv6-only.md).
  */
-export class TaygaConfig extends Construct {
+export class TaygaConfig extends Construct implements ILabFactsSection {
   /** Where the config lands, relative to the synth output directory. */
   public static readonly FILE = path.join('nat64', 'tayga.conf');
 
@@ -46,6 +89,9 @@ export class TaygaConfig extends Construct {
   /** tayga's own IPv4 address (ICMP errors, pings): the pool's second address. */
   public readonly ipv4Address: string;
   public readonly tunDevice: string;
+  public readonly gateway?: Required<Nat64GatewayProps>;
+  public readonly ipv4Host?: Ipv4OnlyHostProps;
+  public readonly factsKey = 'nat64';
 
   constructor(scope: Construct, id: string, props: TaygaConfigProps) {
     super(scope, id);
@@ -72,6 +118,64 @@ export class TaygaConfig extends Construct {
     const bytes = pool.address.toByteArray();
     bytes[3] += 1;
     this.ipv4Address = ipaddr.fromByteArray(bytes).toString();
+    if (props.gateway) {
+      checkDnsLabel('gateway name', props.gateway.name);
+      if (!ipaddr.IPv6.isValid(props.gateway.address) || props.gateway.address.includes('/')) {
+        throw new Error(`invalid gateway address ${JSON.stringify(props.gateway.address)}: must be an ipv6 address`);
+      }
+      this.gateway = { ...props.gateway, image: props.gateway.image ?? NAT64_GATEWAY_IMAGE };
+    }
+    if (props.ipv4Host) {
+      checkDnsLabel('ipv4 host name', props.ipv4Host.name);
+      checkDnsLabel('ipv4 host network', props.ipv4Host.network);
+      checkPort('ipv4 host port', props.ipv4Host.port);
+      this.ipv4Host = { ...props.ipv4Host };
+    }
+  }
+
+  /**
+   * What the gateway runs (`sh -c SCRIPT sh TAYGA_CONF`), as the NAT64 test runs it too: tayga makes its TUN
+   * device, the gateway routes the pool and the prefix into it, then tayga translates in the foreground,
+   * logging each new mapping (-d; line-buffered, or tayga 0.9.2 holds its log back when it is not a tty).
+   */
+  public launchScript(): string {
+    return [
+      'set -e',
+      'tayga -c "$1" --mktun',
+      `ip link set ${this.tunDevice} up`,
+      `ip route replace ${this.ipv4Pool} dev ${this.tunDevice}`,
+      `ip -6 route replace ${this.prefix} dev ${this.tunDevice}`,
+      'exec stdbuf -oL -eL tayga -c "$1" -d',
+      '',
+    ].join('\n');
+  }
+
+  /** The Dockerfile of the gateway's image (given to `docker build -` on stdin). */
+  public gatewayDockerfile(): string | undefined {
+    if (!this.gateway) return undefined;
+    const { base, packages } = this.gateway.image;
+    return [
+      `FROM ${base}`,
+      `RUN apt-get update && apt-get install -y --no-install-recommends ${packages.join(' ')} && rm -rf /var/lib/apt/lists/*`,
+      '',
+    ].join('\n');
+  }
+
+  public labFacts(): NonNullable<LabFacts['nat64']> {
+    return {
+      prefix: this.prefix,
+      ipv4Pool: this.ipv4Pool,
+      ipv4Address: this.ipv4Address,
+      tunDevice: this.tunDevice,
+      config: TaygaConfig.FILE.split(path.sep).join('/'),
+      ...(this.gateway ? {
+        gateway: {
+          name: this.gateway.name, address: this.gateway.address, image: this.gateway.image.name,
+          dockerfile: this.gatewayDockerfile()!, launch: this.launchScript(),
+        },
+      } : {}),
+      ...(this.ipv4Host ? { ipv4Host: { ...this.ipv4Host } } : {}),
+    };
   }
 
   /** tayga.conf (tayga.conf(5)). */

@@ -241,6 +241,6 @@ check_coredns() {
   if [[ -n "${E2E_FIXTURES_DIR:-}" ]]; then
     cp "${corefile}" "${E2E_FIXTURES_DIR}/Corefile"
     # CoreDNS's log, with this run's temp paths and random ports as they were.
-    cp "${TMP_DIR}/coredns.log" "${E2E_FIXTURES_DIR}/coredns.log"
+    cp "${TMP_DIR}/coredns.log" "${E2E_FIXTURES_DIR}/coredns-log.txt"
   fi
 }

@@ -27,6 +27,9 @@
 #   FRR_NODES                          space-separated NAME,IPV4/LEN,IPV6/LEN,IPV4_BLOCK,IPV6_BLOCK
 #   FRR_SERVICES                       the Service ranges the nodes announce
 #   FRR_STRAY                          one IPv4 and one IPv6 prefix the first node also announces
+#   FRR_FAMILIES                       "ipv4 ipv6", or "ipv6" for an IPv6-only lab: no IPv4 address
+#                                      anywhere, the nodes' router IDs hashed from their names as
+#                                      calico-node's CALICO_ROUTER_ID=hash does (NODES' IPv4 fields "-")
 #   FRR_TIMEOUT                        seconds to wait for sessions and routes          [90]
 #   FRR_BIN_DIR                        where zebra and bgpd are                         [/usr/lib/frr]
 # Exit status: 0 when everything converged and the outputs are written; 2 when FRR or `ip netns` is missing
@@ -39,6 +42,7 @@ FRR_CLUSTER_AS="${FRR_CLUSTER_AS:-64512}"
 FRR_NODES="${FRR_NODES:-ipv6-lab-control-plane,172.18.0.2/16,fc00:f853:ccd:e793::2/64,192.168.195.192/26,fd00:10:244:a1f9:396e:2dd6:3f70:c3c0/122 ipv6-lab-worker,172.18.0.3/16,fc00:f853:ccd:e793::3/64,192.168.106.128/26,fd00:10:244:6a81:e39d:1504:3117:bc80/122 ipv6-lab-worker2,172.18.0.4/16,fc00:f853:ccd:e793::4/64,192.168.129.192/26,fd00:10:244:4c62:c4fa:dbc4:afce:81c0/122}"
 FRR_SERVICES="${FRR_SERVICES:-10.96.0.0/16 fd00:10:96::/112}"
 FRR_STRAY="${FRR_STRAY:-203.0.113.0/24 2001:db8:bad::/48}"
+FRR_FAMILIES="${FRR_FAMILIES:-ipv4 ipv6}"
 FRR_TIMEOUT="${FRR_TIMEOUT:-90}"
 FRR_BIN_DIR="${FRR_BIN_DIR:-/usr/lib/frr}"
 
@@ -171,6 +175,18 @@ start_frr() {
   }
 }
 
+has_family() { [[ " ${FRR_FAMILIES} " == *" $1 "* ]]; }
+
+# hashed_router_id NAME: Calico v3.28.5 confd's hashToIPv4 (CALICO_ROUTER_ID=hash): the first four bytes of
+# sha256(NAME), the first lowered by 32 when above 223.
+hashed_router_id() {
+  local hex b0
+  hex="$(printf '%s' "$1" | sha256sum | cut -c1-8)"
+  b0=$((16#${hex:0:2}))
+  ((b0 <= 223)) || b0=$((b0 - 32))
+  echo "${b0}.$((16#${hex:2:2})).$((16#${hex:4:2})).$((16#${hex:6:2}))"
+}
+
 vtysh_in() { # NS DIR CMD
   netns "$1" vtysh --vty_socket "$2/run" -c "$3"
 }
@@ -183,25 +199,27 @@ node_frr_conf() {
   echo "hostname ${name}"
   echo "service integrated-vtysh-config"
   echo "router bgp ${FRR_CLUSTER_AS}"
-  echo " bgp router-id ${v4}"
+  if has_family ipv4; then echo " bgp router-id ${v4}"; else echo " bgp router-id $(hashed_router_id "${name}")"; fi
   echo " no bgp default ipv4-unicast"
   # BIRD has no RFC 8212 default; its export filter (calico_export_to_bgp_peers) decides what goes out.
   echo " no bgp ebgp-requires-policy"
   # The Service ranges and the stray prefixes have no kernel route, as BIRD's static ones have none.
   echo " no bgp network import-check"
-  echo " neighbor ${router4} remote-as external"
-  echo " neighbor ${router4} update-source ${v4}"
+  if has_family ipv4; then
+    echo " neighbor ${router4} remote-as external"
+    echo " neighbor ${router4} update-source ${v4}"
+  fi
   echo " neighbor ${router6} remote-as external"
   echo " neighbor ${router6} update-source ${v6}"
   # BIRD's connect retry time 5 (Calico's bgp_template), not FRR's 120 s.
-  echo " neighbor ${router4} timers connect 5"
+  if has_family ipv4; then echo " neighbor ${router4} timers connect 5"; fi
   echo " neighbor ${router6} timers connect 5"
   for other in "${NODE_V4[@]}" "${NODE_V6[@]}"; do
-    [[ "${other}" == "${v4}" || "${other}" == "${v6}" ]] && continue
+    [[ "${other}" == "${v4}" || "${other}" == "${v6}" || "${other}" == - ]] && continue
     echo " neighbor ${other} remote-as internal"
     echo " neighbor ${other} timers connect 5"
   done
-  for family in ipv4 ipv6; do
+  for family in ${FRR_FAMILIES}; do
     echo " address-family ${family} unicast"
     if [[ "${family}" == ipv4 ]]; then
       echo "  network ${block4}"
@@ -221,7 +239,7 @@ node_frr_conf() {
       echo "  neighbor ${router6} attribute-unchanged next-hop"
     fi
     for other in "${NODE_V4[@]}" "${NODE_V6[@]}"; do
-      [[ "${other}" == "${v4}" || "${other}" == "${v6}" ]] && continue
+      [[ "${other}" == "${v4}" || "${other}" == "${v6}" || "${other}" == - ]] && continue
       if [[ ("${family}" == ipv4 && "${other}" != *:*) || ("${family}" == ipv6 && "${other}" == *:*) ]]; then
         echo "  neighbor ${other} activate"
       fi
@@ -244,7 +262,7 @@ build_router() {
   ROUTER_NS="frr-router-${SUFFIX}"
   new_namespace "${ROUTER_NS}"
   plug "${ROUTER_NS}"
-  netns "${ROUTER_NS}" ip addr add "${FRR_ROUTER_IPV4}" dev eth0
+  if has_family ipv4; then netns "${ROUTER_NS}" ip addr add "${FRR_ROUTER_IPV4}" dev eth0; fi
   netns "${ROUTER_NS}" ip addr add "${FRR_ROUTER_IPV6}" dev eth0 nodad
   ROUTER_DIR="${WORK_DIR}/router"
   mkdir -p "${ROUTER_DIR}/etc"
@@ -258,11 +276,11 @@ build_node() { # INDEX NAME V4/LEN V6/LEN BLOCK4 BLOCK6
   pod="frr-pod${i}-${SUFFIX}"
   new_namespace "${ns}"
   plug "${ns}"
-  netns "${ns}" ip addr add "${v4}" dev eth0
+  if has_family ipv4; then netns "${ns}" ip addr add "${v4}" dev eth0; fi
   netns "${ns}" ip addr add "${v6}" dev eth0 nodad
   netns "${ns}" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
   # Calico's BIRD programs a blackhole route for each block the node holds; pods get /32 and /128 routes.
-  netns "${ns}" ip route add blackhole "${block4}"
+  if has_family ipv4; then netns "${ns}" ip route add blackhole "${block4}"; fi
   netns "${ns}" ip -6 route add blackhole "${block6}"
 
   new_namespace "${pod}"
@@ -270,13 +288,16 @@ build_node() { # INDEX NAME V4/LEN V6/LEN BLOCK4 BLOCK6
   netns "${ns}" sysctl -qw net.ipv4.conf.cali0.proxy_arp=1 net.ipv6.conf.cali0.accept_dad=0
   netns "${ns}" ip link set cali0 up
   netns "${pod}" ip link set eth0 up
-  pod4="$(first_host "${block4}")"
+  pod4=-
+  if has_family ipv4; then
+    pod4="$(first_host "${block4}")"
+    netns "${pod}" ip addr add "${pod4}/32" dev eth0
+    netns "${pod}" ip route add default dev eth0
+    netns "${ns}" ip route add "${pod4}/32" dev cali0
+  fi
   pod6="$(first_host "${block6}")"
-  netns "${pod}" ip addr add "${pod4}/32" dev eth0
   netns "${pod}" ip addr add "${pod6}/128" dev eth0 nodad
-  netns "${pod}" ip route add default dev eth0
   netns "${pod}" ip -6 route add default via "${CALICO_LINK_LOCAL}" dev eth0
-  netns "${ns}" ip route add "${pod4}/32" dev cali0
   netns "${ns}" ip -6 route add "${pod6}/128" dev cali0
 
   dir="${WORK_DIR}/node${i}"
@@ -301,11 +322,11 @@ converged() {
     const s = JSON.parse(process.argv[1]); const want = process.argv.slice(2);
     const up = ["ipv4Unicast", "ipv6Unicast"].flatMap(af => Object.entries((s[af] || {}).peers || {})
       .filter(([, p]) => p.state === "Established").map(([ip]) => ip));
-    process.exit(want.every(ip => up.includes(ip)) ? 0 : 1);' "${summary}" "${NODE_V4[@]}" "${NODE_V6[@]}" || return 1
+    process.exit(want.filter(ip => ip !== "-").every(ip => up.includes(ip)) ? 0 : 1);' "${summary}" "${NODE_V4[@]}" "${NODE_V6[@]}" || return 1
   routes4="$(netns "${ROUTER_NS}" ip route show proto bgp)"
   routes6="$(netns "${ROUTER_NS}" ip -6 route show proto bgp)"
   for block in "${BLOCK4[@]}"; do
-    grep -q "^${block} " <<<"${routes4}" || return 1
+    [[ "${block}" == - ]] || grep -q "^${block} " <<<"${routes4}" || return 1
   done
   for block in "${BLOCK6[@]}"; do
     grep -q "^${block} " <<<"${routes6}" || return 1
@@ -358,9 +379,11 @@ capture_node() { # INDEX SUBDIR
 ping_pods() {
   local i rc
   for i in "${!POD4[@]}"; do
-    rc=0
-    netns "${ROUTER_NS}" ping -4 -c 1 -W 2 "${POD4[i]}" >>"${OUT_DIR}/ping.log" 2>&1 || rc=$?
-    echo "ipv4 ${POD4[i]} ${rc}" >>"${OUT_DIR}/pings.txt"
+    if has_family ipv4; then
+      rc=0
+      netns "${ROUTER_NS}" ping -4 -c 1 -W 2 "${POD4[i]}" >>"${OUT_DIR}/ping.log" 2>&1 || rc=$?
+      echo "ipv4 ${POD4[i]} ${rc}" >>"${OUT_DIR}/pings.txt"
+    fi
     rc=0
     netns "${ROUTER_NS}" ping -6 -c 1 -W 2 "${POD6[i]}" >>"${OUT_DIR}/ping.log" 2>&1 || rc=$?
     echo "ipv6 ${POD6[i]} ${rc}" >>"${OUT_DIR}/pings.txt"
@@ -371,7 +394,7 @@ ping_pods() {
 # (bgp ebgp-requires-policy) alone decides; bounded wait until the router holds no route.
 without_inbound_policy() {
   local family deadline=$((SECONDS + FRR_TIMEOUT))
-  for family in ipv4 ipv6; do
+  for family in ${FRR_FAMILIES}; do
     vtysh_in "${ROUTER_NS}" "${ROUTER_DIR}" "configure terminal
 router bgp
 address-family ${family} unicast
@@ -386,6 +409,28 @@ no neighbor CALICO-${family^^} route-map CALICO-${family^^}-IN in" >/dev/null
     sleep 1
   done
   capture_router without-inbound-policy
+}
+
+# without_router_id: an IPv6-only router (no IPv4 address to take an ID from) without its configured
+# router ID: bgpd's ID becomes 0.0.0.0, the nodes refuse its OPEN (Bad BGP Identifier) and no session
+# comes up again; bounded. Keeps bgpd's view and log.
+without_router_id() {
+  local i up=1
+  vtysh_in "${ROUTER_NS}" "${ROUTER_DIR}" "configure terminal
+router bgp
+no bgp router-id" >/dev/null
+  vtysh_in "${ROUTER_NS}" "${ROUTER_DIR}" 'clear bgp *' >/dev/null
+  # Past the nodes' connect retry (5 s): sessions that could come up would be up.
+  for ((i = 0; i < 12; i++)); do
+    sleep 1
+    up=$(vtysh_in "${ROUTER_NS}" "${ROUTER_DIR}" 'show bgp summary json' | node -e '
+      const s = JSON.parse(require("fs").readFileSync(0, "utf8"));
+      console.log(Object.values((s.ipv6Unicast || {}).peers || {}).filter(p => p.state === "Established").length)')
+  done
+  capture_router without-router-id
+  echo "established_after_12s ${up}" >>"${OUT_DIR}/without-router-id/meta.txt"
+  vtysh_in "${ROUTER_NS}" "${ROUTER_DIR}" 'show bgp vrf default json' >"${OUT_DIR}/without-router-id/show-bgp-vrf-default.json" 2>&1 || true
+  cp "${ROUTER_DIR}/run/bgpd.log" "${OUT_DIR}/without-router-id/bgpd-log.txt"
 }
 
 # ------------------------------------------------------------------- main --
@@ -471,6 +516,10 @@ main() {
   ping_pods
   STEP="removing the router's inbound policy"
   without_inbound_policy
+  if ! has_family ipv4; then
+    STEP="removing the IPv6-only router's router ID"
+    without_router_id
+  fi
   log "done: outputs in ${OUT_DIR}"
 }
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # run-ipv6-only.sh - the API-server suite (scripts/e2e/run.sh) on an IPv6-only lab, with its DNS:
 # synthesizes `ipFamilies: [IPv6]` to a temp dist, then runs run.sh on it inside a network namespace
-# this script makes, beside a second one that plays the dist's upstream resolver:
+# this script makes, beside a second one that plays the forwarder's container on kind's network:
 #
 #   cluster namespace: etcd, kube-apiserver (IPv6 service range), kubectl, and CoreDNS v1.10.1 on the
 #     Corefile the API server stored (fc00:f853:ccd:e793::2, a kind node's address)
-#   upstream namespace: a CoreDNS at the dist's dns.upstream address that answers, as Docker's
-#     embedded DNS would, an A-only name and a name with its own AAAA
+#   forwarder namespace: the lab's DNS forwarder, CoreDNS v1.10.1 on the Corefile the facts give deploy
+#     (dns64.forwarder.corefile) at the dist's dns.upstream address, asking 127.0.0.11, where a second
+#     CoreDNS stands in for Docker's embedded DNS: an A-only name (the IPv4-only host, on a network
+#     without IPv6) and a name with its own AAAA (the external host, on kind's network)
 #
 # Usage:
 #   scripts/e2e/run-ipv6-only.sh           # part of npm run test:e2e
@@ -14,7 +16,8 @@
 # Needs root (network and mount namespaces), ip, dig and a CoreDNS binary (built once by
 # scripts/e2e/build-coredns.sh into ~/.cache/calico-ipv6-lab/coredns). Without them run.sh still runs
 # on the IPv6-only dist, outside a namespace, and the CoreDNS check says SKIP (FAIL with CI=true).
-# E2E_FIXTURES_DIR=dir keeps the dig answers, CoreDNS's log and the upstream's query log there.
+# E2E_FIXTURES_DIR=dir keeps the dig answers, CoreDNS's log and the forwarder's and the stand-in's
+# query logs there.
 #
 # Environment (defaults in brackets): as run.sh, plus
 #   E2E_COREDNS     CoreDNS binary                       [built by scripts/e2e/build-coredns.sh]
@@ -25,12 +28,15 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HELPER="${REPO_ROOT}/scripts/e2e/manifests.js"
 CI="${CI:-false}"
 E2E_NO_COREDNS="${E2E_NO_COREDNS:-false}"
-# The stand-in upstream's names: an IPv4-only host (A only) and a dual-stack one, on kind's network.
-A_ONLY_NAME=ipv6-lab-ipv4-host A_ONLY_ADDR=172.18.0.5
-AAAA_NAME=ipv6-lab-external AAAA_ADDR=fc00:f853:ccd:e793::6 AAAA_NAME_V4=172.18.0.6
+# The stand-in embedded DNS's names: the IPv4-only host (A only, on the lab's IPv4-only network, as
+# deploy lays it out: the gateway, the forwarder, then the host) and the external host on kind's network.
+A_ONLY_NAME=ipv6-lab-ipv4-host A_ONLY_ADDR=172.19.0.4
+AAAA_NAME=ipv6-lab-external AAAA_ADDR=fc00:f853:ccd:e793::5 AAAA_NAME_V4=172.18.0.5
 CLUSTER_ADDR=fc00:f853:ccd:e793::2
+# Docker's embedded DNS, as each container sees it.
+EMBEDDED_DNS=127.0.0.11
 
-WORK_DIR="" NS_CLUSTER="" NS_UPSTREAM="" UPSTREAM_PID=""
+WORK_DIR="" NS_CLUSTER="" NS_UPSTREAM="" UPSTREAM_PID="" EMBEDDED_PID=""
 
 log() {
   echo "run-ipv6-only: $*" >&2
@@ -39,14 +45,17 @@ log() {
 cleanup() {
   local rc=$?
   set +e
-  if [[ -n "${UPSTREAM_PID}" ]]; then
-    kill "${UPSTREAM_PID}" 2>/dev/null
-    wait "${UPSTREAM_PID}" 2>/dev/null
-  fi
-  if ((rc != 0)) && [[ -s "${WORK_DIR}/upstream.log" ]]; then
-    echo "----- the stand-in upstream's log -----" >&2
-    tail -n 20 "${WORK_DIR}/upstream.log" >&2
-  fi
+  local pid log
+  for pid in ${UPSTREAM_PID} ${EMBEDDED_PID}; do
+    kill "${pid}" 2>/dev/null
+    wait "${pid}" 2>/dev/null
+  done
+  for log in forwarder embedded-dns; do
+    if ((rc != 0)) && [[ -s "${WORK_DIR}/${log}.log" ]]; then
+      echo "----- ${log}.log -----" >&2
+      tail -n 20 "${WORK_DIR}/${log}.log" >&2
+    fi
+  done
   [[ -n "${NS_CLUSTER}" ]] && ip netns del "${NS_CLUSTER}" 2>/dev/null
   [[ -n "${NS_UPSTREAM}" ]] && ip netns del "${NS_UPSTREAM}" 2>/dev/null
   [[ -n "${WORK_DIR}" ]] && rm -rf "${WORK_DIR}"
@@ -96,12 +105,13 @@ make_namespaces() {
   ip -n "${NS_UPSTREAM}" link set eth0 up
 }
 
-# start_upstream UPSTREAM_ADDR: CoreDNS as the stand-in for Docker's embedded DNS behind the forwarder.
+# start_upstream UPSTREAM_ADDR: the forwarder on the facts' Corefile, and the stand-in for Docker's
+# embedded DNS behind it, both in the forwarder namespace (one container's view).
 start_upstream() {
   local upstream="$1" i
-  cat >"${WORK_DIR}/upstream.Corefile" <<EOF
+  cat >"${WORK_DIR}/embedded-dns.Corefile" <<EOF
 .:53 {
-    bind ${upstream}
+    bind ${EMBEDDED_DNS}
     log
     hosts {
         ${A_ONLY_ADDR} ${A_ONLY_NAME}
@@ -110,17 +120,26 @@ start_upstream() {
     }
 }
 EOF
-  ip netns exec "${NS_UPSTREAM}" "${E2E_COREDNS}" -conf "${WORK_DIR}/upstream.Corefile" >"${WORK_DIR}/upstream.log" 2>&1 &
+  node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).dns64.forwarder.corefile)' \
+    "${WORK_DIR}/dist/lab/facts.json" >"${WORK_DIR}/forwarder.Corefile"
+  grep -q "^    bind ${upstream}$" "${WORK_DIR}/forwarder.Corefile" || {
+    log "ERROR: the facts' forwarder Corefile does not bind ${upstream}:"
+    cat "${WORK_DIR}/forwarder.Corefile" >&2
+    exit 1
+  }
+  ip netns exec "${NS_UPSTREAM}" "${E2E_COREDNS}" -conf "${WORK_DIR}/embedded-dns.Corefile" >"${WORK_DIR}/embedded-dns.log" 2>&1 &
+  EMBEDDED_PID=$!
+  ip netns exec "${NS_UPSTREAM}" "${E2E_COREDNS}" -conf "${WORK_DIR}/forwarder.Corefile" >"${WORK_DIR}/forwarder.log" 2>&1 &
   UPSTREAM_PID=$!
   for ((i = 0; i < 100; i++)); do
     if ip netns exec "${NS_CLUSTER}" dig @"${upstream}" +tries=1 +time=1 +short "${A_ONLY_NAME}" A 2>/dev/null | grep -qx "${A_ONLY_ADDR}"; then
-      log "stand-in upstream ${upstream}: ${A_ONLY_NAME} A ${A_ONLY_ADDR}; ${AAAA_NAME} A ${AAAA_NAME_V4}, AAAA ${AAAA_ADDR}"
+      log "the dist's forwarder at ${upstream} answers from the stand-in embedded DNS at ${EMBEDDED_DNS}: ${A_ONLY_NAME} A ${A_ONLY_ADDR}; ${AAAA_NAME} A ${AAAA_NAME_V4}, AAAA ${AAAA_ADDR}"
       return 0
     fi
-    kill -0 "${UPSTREAM_PID}" 2>/dev/null || break
+    if ! kill -0 "${UPSTREAM_PID}" 2>/dev/null || ! kill -0 "${EMBEDDED_PID}" 2>/dev/null; then break; fi
     sleep 0.1
   done
-  log "ERROR: the stand-in upstream did not answer on ${upstream}"
+  log "ERROR: the forwarder did not answer on ${upstream}"
   exit 1
 }
 
@@ -146,8 +165,10 @@ main() {
     bash "${REPO_ROOT}/scripts/e2e/run.sh"
   if [[ -n "${E2E_FIXTURES_DIR:-}" ]]; then
     mkdir -p "${E2E_FIXTURES_DIR}"
-    cp "${WORK_DIR}/upstream.Corefile" "${E2E_FIXTURES_DIR}/upstream.Corefile"
-    cp "${WORK_DIR}/upstream.log" "${E2E_FIXTURES_DIR}/upstream.log"
+    cp "${WORK_DIR}/forwarder.Corefile" "${E2E_FIXTURES_DIR}/forwarder.Corefile"
+    cp "${WORK_DIR}/forwarder.log" "${E2E_FIXTURES_DIR}/forwarder-log.txt"
+    cp "${WORK_DIR}/embedded-dns.Corefile" "${E2E_FIXTURES_DIR}/embedded-dns.Corefile"
+    cp "${WORK_DIR}/embedded-dns.log" "${E2E_FIXTURES_DIR}/embedded-dns-log.txt"
   fi
 }
 

@@ -4,10 +4,12 @@
 #
 # A section of verify.sh's plan (scripts/lib/verify-plan.sh): plan_dataplane
 # plans them from the facts (a block check per node of the lab, DNS and
-# by-name checks per Service and family, egress per pool); check_dataplane
+# by-name checks per Service and family, HTTP and egress per family: both
+# families in every lab, a family the lab lacks SKIPped); check_dataplane
 # runs them after verify's workload section has picked CLIENT_POD and
-# PEER_POD. Uses verify.sh's brief, pod_exec, LAB_FAMILIES, VERIFY_SERVICES
-# and SVC_FAMILIES; split_families comes from common.sh. The VXLAN tunnel
+# PEER_POD. Uses verify.sh's brief, pod_exec, LAB_FAMILIES, ALL_FAMILIES,
+# LAB_POD_KIND, no_family_reason, VERIFY_SERVICES and SVC_FAMILIES;
+# split_families comes from common.sh, lab_has_family from variants.sh. The VXLAN tunnel
 # checks are checks-vxlan.sh's. Needs kubectl; docker only to learn the
 # external host's addresses (or set LAB_EXTERNAL_IPV4 / LAB_EXTERNAL_IPV6).
 # shellcheck disable=SC2034 # Q_BLOCK_AFFINITY is read by the tests too
@@ -66,7 +68,7 @@ plan_dataplane() {
   for n in "${LAB_NODES[@]}"; do
     plan_check "blocks/$n" "node ${n} holds a confirmed block of each pool"
   done
-  for fam in "${LAB_FAMILIES[@]}"; do
+  for fam in "${ALL_FAMILIES[@]}"; do
     plan_check "http/${fam,,}" "HTTP over ${fam} between pods on different nodes"
   done
   for svc in "${VERIFY_SERVICES[@]}"; do
@@ -77,7 +79,7 @@ plan_dataplane() {
       plan_check "by-name/$svc/${fam,,}" "curl -${fam#IPv} http://${svc}:${LAB_SVC_PORT}/ (by name) answers over ${fam}"
     done
   done
-  for fam in "${LAB_FAMILIES[@]}"; do
+  for fam in "${ALL_FAMILIES[@]}"; do
     plan_check "egress/${fam,,}" "egress over ${fam} to the external host ${LAB_EXTERNAL_NAME}"
   done
   plan_check mtu "pod eth0 MTU is the one Calico configured"
@@ -107,12 +109,15 @@ check_block_affinities() {
         [[ "${cidr#*/}" == "$LAB_IPV4_BLOCK_SIZE" ]] && ip_in_cidr "${cidr%/*}" "$LAB_IPV4_POOL_CIDR" && v4=${v4:-$cidr}
       fi
     done <<<"$out"
-    if [[ -n "$v4" && -n "$v6" ]]; then
+    if ! lab_has_family IPv4 && [[ -n "$v6" ]]; then
+      pass "blocks/$node" "node ${node} holds IPv6 block ${v6}"
+    elif [[ -n "$v4" && -n "$v6" ]]; then
       pass "blocks/$node" "node ${node} holds IPv4 block ${v4} and IPv6 block ${v6}"
     else
-      local held
+      local held want="a confirmed /${LAB_IPV4_BLOCK_SIZE} block of ${LAB_IPV4_POOL_CIDR} and a /${LAB_IPV6_BLOCK_SIZE} block of ${LAB_IPV6_POOL_CIDR}"
+      lab_has_family IPv4 || want="a confirmed /${LAB_IPV6_BLOCK_SIZE} block of ${LAB_IPV6_POOL_CIDR}"
       held=$(awk -F'|' -v n="$node" '$1 == n { printf "%s%s (%s)", sep, $2, $3; sep = ", " }' <<<"$out")
-      fail "blocks/$node" "node ${node} holds a confirmed /${LAB_IPV4_BLOCK_SIZE} block of ${LAB_IPV4_POOL_CIDR} and a /${LAB_IPV6_BLOCK_SIZE} block of ${LAB_IPV6_POOL_CIDR} (holds: ${held:-none})" \
+      fail "blocks/$node" "node ${node} holds ${want} (holds: ${held:-none})" \
         "${investigate}; kubectl logs -n ${LAB_CALICO_NAMESPACE} -l k8s-app=calico-node --tail=50"
     fi
   done
@@ -135,8 +140,12 @@ url_host() { if is_ipv6 "$1"; then printf '[%s]' "$1"; else printf '%s' "$1"; fi
 check_pod_http() {
   local family=$1 ip url out id="http/${1,,}"
   local what="HTTP over ${family} between pods on different nodes"
+  if ! lab_has_family "$family"; then
+    skip "$id" "${what}: $(no_family_reason "$family"), so its pods have no ${family} address"
+    return 0
+  fi
   if [[ -z "$CLIENT_POD" || -z "$PEER_POD" ]]; then
-    skip "$id" "${what}: no pair of Running dual-stack pods on two nodes"
+    skip "$id" "${what}: no pair of Running ${LAB_POD_KIND} pods on two nodes"
     return 0
   fi
   if [[ "$family" == IPv4 ]]; then ip=${DP_POD_V4[$PEER_POD]:-}; else ip=${DP_POD_V6[$PEER_POD]:-}; fi
@@ -162,7 +171,7 @@ check_dns() {
   fqdn="${svc}.${LAB_NAMESPACE}.svc.${LAB_CLUSTER_DOMAIN}"
   local what="DNS: ${fqdn}"
   if [[ -z "$CLIENT_POD" ]]; then
-    skip "$id" "${what}: no Running dual-stack pod to resolve from"
+    skip "$id" "${what}: no Running ${LAB_POD_KIND} pod to resolve from"
     return 0
   fi
   ips=$(kubectl get service -n "$LAB_NAMESPACE" "$svc" -o jsonpath="$Q_SERVICE" 2>/dev/null) || ips=""
@@ -199,7 +208,7 @@ check_http_by_name() {
   url="http://${svc}:${LAB_SVC_PORT}/"
   local what="curl ${flag} ${url} (by name) answers over ${family}"
   if [[ -z "$CLIENT_POD" ]]; then
-    skip "$id" "${what}: no Running dual-stack pod to curl from"
+    skip "$id" "${what}: no Running ${LAB_POD_KIND} pod to curl from"
     return 0
   fi
   if out=$(http_get "$CLIENT_POD" "$flag" "$url") && [[ "$out" == *"answered over ${family} "* ]]; then
@@ -219,7 +228,7 @@ check_egress() {
   local family=$1 ext=$2 nat=$3 url out client node node_ip pod_ip id="egress/${1,,}"
   local what="egress over ${family} to the external host ${LAB_EXTERNAL_NAME}"
   if [[ -z "$CLIENT_POD" ]]; then
-    skip "$id" "${what}: no Running dual-stack pod to send from"
+    skip "$id" "${what}: no Running ${LAB_POD_KIND} pod to send from"
     return 0
   fi
   if [[ -z "$ext" ]]; then
@@ -266,6 +275,10 @@ check_egress() {
 # host, the first fails saying so and the others skip.
 check_egress_all() {
   local fam first=true
+  for fam in "${ALL_FAMILIES[@]}"; do
+    lab_has_family "$fam" ||
+      skip "egress/${fam,,}" "${PLAN_TITLE[egress/${fam,,}]}: $(no_family_reason "$fam"), so its pods have no ${fam} address to leave from"
+  done
   if ! external_host_addresses; then
     for fam in "${LAB_FAMILIES[@]}"; do
       if [[ "$first" == true ]]; then
@@ -301,8 +314,8 @@ calico_mtu() {
 check_mtu() {
   local what="pod eth0 MTU" node want pod_mtu from
   if [[ -z "$CLIENT_POD" ]]; then
-    skip mtu "${what}: no Running dual-stack pod to look into"
-    skip mtu-ping "${PLAN_TITLE[mtu-ping]}: no Running dual-stack pod to ping from"
+    skip mtu "${what}: no Running ${LAB_POD_KIND} pod to look into"
+    skip mtu-ping "${PLAN_TITLE[mtu-ping]}: no Running ${LAB_POD_KIND} pod to ping from"
     return 0
   fi
   node=${DP_POD_NODE[$CLIENT_POD]:-}
@@ -335,7 +348,7 @@ check_mtu_ping() {
   local mtu=$1 fit big out_fit out_big rc_fit=0 rc_big=0 peer
   local what="don't-fragment IPv6 ping across nodes fits the MTU"
   if [[ -z "$PEER_POD" ]]; then
-    skip mtu-ping "${what}: no dual-stack pod on a second node"
+    skip mtu-ping "${what}: no ${LAB_POD_KIND} pod on a second node"
     return 0
   fi
   peer=${DP_POD_V6[$PEER_POD]:-$PEER_IPV6}
@@ -371,7 +384,7 @@ check_dataplane() {
   local fam svc
   dataplane_load_cluster
   check_block_affinities
-  for fam in "${LAB_FAMILIES[@]}"; do check_pod_http "$fam"; done
+  for fam in "${ALL_FAMILIES[@]}"; do check_pod_http "$fam"; done
   for svc in "${VERIFY_SERVICES[@]}"; do check_dns "$svc"; done
   # By name, over each family the Service has (the IPv6-only one: AAAA only, so -6).
   for svc in "${VERIFY_SERVICES[@]}"; do

@@ -5,9 +5,9 @@
 # rides IPv6 between the nodes, not IPv4 as the lab's README says.
 #
 # A section of verify.sh's plan (scripts/lib/verify-plan.sh): one check per
-# pool of the facts, vxlan/ipv4 and vxlan/ipv6, always planned; a pool
-# whose vxlanMode is Never (native routing, e.g. BGP) has no VXLAN device, and
-# its check is SKIPped saying so. Runs after checks-dataplane.sh, whose
+# family, vxlan/ipv4 and vxlan/ipv6, always planned; a pool whose vxlanMode
+# is Never (native routing, e.g. BGP) has no VXLAN device, and a lab without
+# the family (IPv6-only) no pool: their checks are SKIPped saying so. Runs after checks-dataplane.sh, whose
 # cluster facts (DP_POD_NODE, DP_NODE_V4, DP_NODE_V6) and calico_node_pod it
 # uses. Sourced by verify.sh, never executed.
 
@@ -21,7 +21,7 @@ vxlan_device() { if [[ "$1" == IPv4 ]]; then echo vxlan.calico; else echo vxlan-
 
 plan_vxlan() {
   local fam
-  for fam in "${LAB_FAMILIES[@]}"; do
+  for fam in "${ALL_FAMILIES[@]}"; do
     plan_check "vxlan/${fam,,}" "$(vxlan_device "$fam") tunnels from the node's ${fam} address"
   done
 }
@@ -52,9 +52,11 @@ check_vxlan() {
     node=${DP_POD_NODE[$CLIENT_POD]:-}
     pod=$(calico_node_pod "$node") || { pod_error=$pod pod=""; }
   fi
-  for fam in "${LAB_FAMILIES[@]}"; do
+  for fam in "${ALL_FAMILIES[@]}"; do
     mode=$(pool_var "$fam" VXLAN_MODE)
-    if [[ "$mode" == Never ]]; then
+    if ! lab_has_family "$fam"; then
+      skip "vxlan/${fam,,}" "${PLAN_TITLE[vxlan/${fam,,}]}: $(no_family_reason "$fam"), so no ${fam} pool and no $(vxlan_device "$fam")"
+    elif [[ "$mode" == Never ]]; then
       skip "vxlan/${fam,,}" "${PLAN_TITLE[vxlan/${fam,,}]}: pool $(pool_var "$fam" POOL) has vxlanMode Never, so no VXLAN device"
     elif [[ -z "$CLIENT_POD" ]]; then
       skip "vxlan/${fam,,}" "${PLAN_TITLE[vxlan/${fam,,}]}: no Running pod to pick a node by"

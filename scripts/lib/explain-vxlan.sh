@@ -114,7 +114,12 @@ explain_mtu() {
   else
     note "MTU ${mtu} = $((mtu + 70)) - 70: VXLAN over IPv6 costs 20 bytes more (the outer IPv6 header is 40 bytes)."
   fi
-  [[ -z "$POD_MTU" ]] || more "pods get ${POD_MTU} (/var/lib/calico/mtu): the smaller tunnel MTU, so one pod MTU fits both tunnels."
+  [[ -n "$POD_MTU" ]] || return 0
+  if lab_has_family IPv4; then
+    more "pods get ${POD_MTU} (/var/lib/calico/mtu): the smaller tunnel MTU, so one pod MTU fits both tunnels."
+  else
+    more "pods get ${POD_MTU} (/var/lib/calico/mtu): the MTU of the lab's one tunnel."
+  fi
 }
 
 # explain_route_details ROUTE BLOCK POOL: what "proto 80" on the route means,

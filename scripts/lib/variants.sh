@@ -16,6 +16,10 @@
 #   <name>_diagnose       deploy's failure diagnosis
 #   <name>_destroy        destroy.sh: remove what the variant started
 #   <name>_explain        explain.sh, after the routing's screens
+# and one hook that runs for every variant, active or not:
+#   <name>_cleanup        destroy.sh: remove by name what the variant may have
+#                         started, even without facts or after the configuration
+#                         changed (variant_hooks_all)
 # verify's checks of a variant live in scripts/lib/checks-<name>.sh (its own
 # verify sections); explain's screens of a routing in explain-<routing>.sh.
 # A hook that fails stops the script like any other step (set -e).
@@ -58,6 +62,18 @@ variant_hooks() {
   local hook=$1 v
   shift
   for v in ${LAB_VARIANTS[@]+"${LAB_VARIANTS[@]}"}; do
+    if declare -F "${v}_${hook}" >/dev/null; then
+      "${v}_${hook}" "$@"
+    fi
+  done
+}
+
+# variant_hooks_all HOOK [ARGS...]: <name>_HOOK ARGS for every variant that has
+# it, active or not (lab_load_variants has sourced them all).
+variant_hooks_all() {
+  local hook=$1 v
+  shift
+  for v in "${LAB_VARIANTS_KNOWN[@]}"; do
     if declare -F "${v}_${hook}" >/dev/null; then
       "${v}_${hook}" "$@"
     fi
