@@ -63,6 +63,9 @@ export interface FrrRouterConfigProps {
 
 const MAX_PREFIX: Record<IpFamily, number> = { ipv4: 32, ipv6: 128 };
 
+/** Zebra's route-map that gives the router's BGP routes its lab IPv4 address as their source. */
+const SOURCE_ROUTE_MAP = 'ROUTER-SOURCE-IPV4';
+
 /** FRR's keyword for a family, as in `ip prefix-list` / `ipv6 prefix-list` and `match ip` / `match ipv6`. */
 const FRR_FAMILY: Record<IpFamily, string> = { ipv4: 'ip', ipv6: 'ipv6' };
 
@@ -177,6 +180,7 @@ export class FrrRouterConfig extends Construct {
       `! eBGP with every Calico node: AS ${this.asNumber} here, AS ${this.clusterAsNumber} the cluster. One session per node and family,`,
       '! accepted from the node network; each carries its own family only. RFC 8212 (bgp ebgp-requires-policy):',
       '! every session has an explicit policy in (the pools\' blocks and the Service ranges) and out (nothing).',
+      `! Routes to the pods leave from the router's lab address ${this.addresses.ipv4} (zebra's set src), not Docker's.`,
       'frr defaults traditional',
       `hostname ${this.hostname}`,
       'service integrated-vtysh-config',
@@ -202,6 +206,14 @@ export class FrrRouterConfig extends Construct {
     lines.push(
       'route-map ANNOUNCE-NOTHING deny 10',
       'exit',
+      '!',
+      // Docker gives the container an IPv4 address of its own choosing (kind's network has no IPv4 subnet
+      // a container may pick from); the lab's address is added beside it. Without a source, the kernel
+      // would send the router's own traffic to pods from Docker's address.
+      `route-map ${SOURCE_ROUTE_MAP} permit 10`,
+      ` set src ${this.addresses.ipv4}`,
+      'exit',
+      `ip protocol bgp route-map ${SOURCE_ROUTE_MAP}`,
       '!',
       `router bgp ${this.asNumber}`,
       ` bgp router-id ${this.addresses.ipv4}`,
