@@ -21,8 +21,9 @@ const NODES = [
   { name: 'ipv6-lab-worker', v4: '172.18.0.3', v6: 'fc00:f853:ccd:e793::3', block4: '192.168.217.0/26', block6: 'fd00:10:244:1168:5560:68e4:6df7:2c40/122', pod: 'multitool-hmbcg', pod4: '192.168.217.1', pod6: 'fd00:10:244:1168:5560:68e4:6df7:2c41' },
   { name: 'ipv6-lab-worker2', v4: '172.18.0.4', v6: 'fc00:f853:ccd:e793::4', block4: '192.168.98.0/26', block6: 'fd00:10:244:d01c:d569:d420:c640:6200/122', pod: 'multitool-csttt', pod4: '192.168.98.1', pod6: 'fd00:10:244:d01c:d569:d420:c640:6201' },
 ];
-// Docker's own pick for the router container's IPv4 address (the next free one after the nodes).
-const DOCKER_IPV4 = '172.18.0.5';
+// Docker's own pick for the router container's IPv4 address: the next free one after the nodes and the
+// external host (172.18.0.5 in the scripts' stub cluster).
+const DOCKER_IPV4 = '172.18.0.6';
 const STRAY = { ipv4: '203.0.113.0/24', ipv6: '2001:db8:bad::/48' };
 
 function canMakeNetns(): boolean {

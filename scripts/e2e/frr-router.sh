@@ -29,7 +29,7 @@
 #   NGINX_CONF  the pods' nginx.conf (the facts' externalHost.nginxConfig); without it the pods run no nginx
 # Environment (defaults: the lab's defaults, three nodes with blocks from a real kind run):
 #   FRR_ROUTER_IPV4, FRR_ROUTER_IPV6   the router's addresses with the network's prefix length
-#   FRR_ROUTER_DOCKER_IPV4             the IPv4 address Docker gives the router's container first [172.18.0.5/16]
+#   FRR_ROUTER_DOCKER_IPV4             the IPv4 address Docker gives the router's container first [172.18.0.6/16]
 #   FRR_CLUSTER_AS                     the nodes' AS (the router's comes from frr.conf)
 #   FRR_NODES                          space-separated NAME,IPV4/LEN,IPV6/LEN,IPV4_BLOCK,IPV6_BLOCK[,POD_NAME]
 #   FRR_SERVICES                       the Service ranges the nodes announce
@@ -43,7 +43,7 @@ set -euo pipefail
 
 FRR_ROUTER_IPV4="${FRR_ROUTER_IPV4:-172.18.255.254/16}"
 FRR_ROUTER_IPV6="${FRR_ROUTER_IPV6:-fc00:f853:ccd:e793::fffe/64}"
-FRR_ROUTER_DOCKER_IPV4="${FRR_ROUTER_DOCKER_IPV4:-172.18.0.5/16}"
+FRR_ROUTER_DOCKER_IPV4="${FRR_ROUTER_DOCKER_IPV4:-172.18.0.6/16}"
 FRR_CLUSTER_AS="${FRR_CLUSTER_AS:-64512}"
 # The nodes, blocks and pods of the scripts' stub cluster (__tests__/scripts/fixtures/cluster), whose blocks and pod
 # addresses Calico v3.28.5's IPAM handed out.
