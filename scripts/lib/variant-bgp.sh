@@ -298,6 +298,7 @@ bgp_after_calico() {
   bgp_defaults
   wait_for "every node's BGP session with the router ${LAB_ROUTER_NAME} (${LAB_ROUTER_IMAGE}) to be Established, over $(lab_families | sed 's/ / and /')" \
     "$LAB_BGP_TIMEOUT" bgp_sessions_up
+  info "  the router has an Established session with every node over $(lab_families | sed 's/ / and /'), its policy in place"
 }
 
 bgp_summary() {
