@@ -14,6 +14,9 @@ _LAB_EXPLAIN_BGP_SH=1
 # shellcheck source=scripts/lib/variant-bgp.sh
 source "$(dirname "${BASH_SOURCE[0]}")/variant-bgp.sh"
 
+# show_lines TEXT: every line of TEXT, indented as show indents one.
+show_lines() { sed 's/^/     /' <<<"$1"; }
+
 # on_router CMD...: CMD in the router container; its answer, or why there is none (never dies: the
 # router's view is the end of the story, not a step the rest depends on).
 on_router() {
@@ -94,10 +97,10 @@ explain_bgp() {
   say ""
   say "   Every block ${src_node} learned by BGP, and its own   (the same table)"
   learned=$(awk '/ proto bird/ && / via /' <<<"$routes")
-  show "${learned:-(none)}"
+  show_lines "${learned:-(none)}"
   local own
   own=$(grep -E '^blackhole .* proto bird' <<<"$routes" || true)
-  [[ -z "$own" ]] || show "$own"
+  [[ -z "$own" ]] || show_lines "$own"
   note "one route per other node's block, each via that node's own ${family} address."
   [[ -z "$own" ]] || more "its own block is a blackhole: BIRD announces it from there; the /32 or /128 routes Felix writes for"
   [[ -z "$own" ]] || more "local pods are longer, so only an address no pod holds ends in the blackhole."
@@ -107,14 +110,14 @@ explain_bgp() {
   local summary table
   say "3. The router ${LAB_ROUTER_NAME} (AS $(fact bgp.router.asNumber)) peers with every node   (docker exec ${LAB_ROUTER_NAME} vtysh -c 'show bgp ${fam} unicast summary')"
   summary=$(on_router vtysh -c "show bgp ${fam} unicast summary") || true
-  show "$summary"
+  show_lines "$summary"
   note "one ${family} session per node (AS $(fact bgp.asNumber)), opened by the node from its own ${family} address to"
   more "$(bgp_peer_ip_of "$family"), accepted by the router's listen range ('*': dynamic). PfxRcd: each node's"
   more "block, the blocks it learned over the mesh, the Service range; PfxSnt 0: the router announces nothing."
   say ""
   say "   Its table   (docker exec ${LAB_ROUTER_NAME} vtysh -c 'show bgp ${fam} unicast')"
   table=$(on_router vtysh -c "show bgp ${fam} unicast") || true
-  show "$table"
+  show_lines "$table"
   note "every block, once from each node ('*' valid, '>' best); the next hop is always the owner, ${dst_node}'s"
   more "${dst_node_ip} for ${block} (keepOriginalNextHop): the router sends a packet for ${dst_ip} straight to ${dst_node}."
   more "The Service range comes from every node ('=' multipath): the router spreads it over them all."
