@@ -259,3 +259,25 @@ function stableView(dir: string) {
     expect(readJson(dir, 'ip-6-route.json').filter((r: any) => r.protocol === 'bgp')).toEqual([]);
   });
 });
+
+// deploy.sh starts the router with --cap-add SYS_ADMIN beside NET_ADMIN and NET_RAW: without it FRR's daemons stop at
+// once (lib/privs.c asks for cap_sys_admin in zebra's and bgpd's permitted set, and exits when it cannot have it).
+(hasFrr ? describe : describe.skip)('FRR in a container without CAP_SYS_ADMIN', () => {
+  test('fails if the bounding set lacks CAP_SYS_ADMIN: zebra exits at start, saying which capability it wanted', () => {
+    const ns = `frr-caps-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
+    const dir = mkTmp('frr-caps');
+    expect(spawnSync('ip', ['netns', 'add', ns]).status).toBe(0);
+    let res;
+    try {
+      res = spawnSync('ip', ['netns', 'exec', ns, 'setpriv', '--bounding-set', '-sys_admin', '/usr/lib/frr/zebra',
+        '-F', 'traditional', '-P', '0', '-f', '/dev/null', '-i', path.join(dir, 'zebra.pid'), '-z', path.join(dir, 'zserv.api'), '--vty_socket', dir,
+      ], { encoding: 'utf8', timeout: 20000 });
+    } finally {
+      spawnSync('ip', ['netns', 'delete', ns]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain('privs_init: initial cap_set_proc failed: Operation not permitted');
+    expect(res.stderr).toMatch(/Wanted caps: .*cap_sys_admin.*=p/);
+  });
+});
