@@ -188,3 +188,15 @@ setup() {
   assert_success
   refute_output --partial "router"
 }
+
+@test "bgp docs: docs/bgp.md's deploy samples are deploy.sh's output on the stubs" {
+  run "$DEPLOY"
+  assert_success
+  local sample out=${output//$PROJECT/\~/calico-ipv6-lab}
+  for marker in deploy.sh "deploy.sh step 6"; do
+    sample=$(doc_sample "$marker")
+    [[ -n "$sample" ]] || fail "docs/bgp.md has no sample '$marker'"
+    [[ "$out" == *"$sample"* ]] || fail "docs/bgp.md's sample '$marker' is not in deploy.sh's output:
+$out"
+  done
+}

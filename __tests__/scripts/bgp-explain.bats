@@ -101,3 +101,15 @@ setup() {
   assert_line --regexp "^     \(no answer from ipv6-lab-router: docker stub: no fixture node/ipv6-lab-router/vtysh_-c_show_bgp_ipv6_unicast_summary.txt .*\)$"
   assert_line "     fd00:10:244:1168:5560:68e4:6df7:2c40/122 via fc00:f853:ccd:e793::3 dev eth0 proto bird metric 1024 pref medium"
 }
+
+@test "bgp docs: docs/bgp.md's explain sample is the end of explain.sh --capture's output on the stubs" {
+  # As after ./deploy.sh, whose image preloading left the multitool image on the host.
+  export STUB_HOST_IMAGES=present
+  local sample
+  sample=$(doc_sample "explain.sh --capture")
+  [[ -n "$sample" ]] || fail "docs/bgp.md has no explain sample"
+  run "$EXPLAIN" --capture
+  assert_success
+  [[ "$output" == *"$sample" ]] || fail "docs/bgp.md's explain sample is not the end of explain.sh's output:
+$output"
+}

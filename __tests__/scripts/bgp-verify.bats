@@ -168,3 +168,13 @@ failed_checks() { grep '^FAIL  ' <<<"$output" || true; }
   assert_failure 1
   assert_output --partial "not FRR's JSON"
 }
+
+@test "bgp docs: docs/bgp.md's verify sample is the end of verify.sh's output on the stubs" {
+  local sample
+  sample=$(doc_sample verify.sh)
+  [[ -n "$sample" ]] || fail "docs/bgp.md has no verify sample"
+  run "$VERIFY"
+  assert_success
+  [[ "$output" == *"$sample" ]] || fail "docs/bgp.md's verify sample is not the end of verify.sh's output:
+$output"
+}
