@@ -15,7 +15,10 @@ _LAB_EXPLAIN_BGP_SH=1
 source "$(dirname "${BASH_SOURCE[0]}")/variant-bgp.sh"
 
 # show_lines TEXT: every line of TEXT, indented as show indents one.
-show_lines() { sed 's/^/     /' <<<"$1"; }
+show_lines() {
+  local line
+  while IFS= read -r line; do printf '     %s\n' "$line"; done <<<"$1"
+}
 
 # on_router CMD...: CMD in the router container; its answer, or why there is none (never dies: the
 # router's view is the end of the story, not a step the rest depends on).
