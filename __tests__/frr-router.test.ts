@@ -73,7 +73,12 @@ function stableView(dir: string) {
     summaries: ['show-bgp-summary.txt', 'show-bgp-ipv4-unicast-summary.txt', 'show-bgp-ipv6-unicast-summary.txt'].map(f => text(f).split('\n')
       .filter(l => /^\*?[0-9a-f.:]+ +4 /.test(l) || /Summary|identifier|neighbors/.test(l))
       .map(l => (/^\*?[0-9a-f.:]+ +4 /.test(l) ? l.split(/ +/).filter((_, i) => [0, 2, 9, 10].includes(i)).join(' ') : l))),
-    tables: ['show-bgp-ipv4-unicast.txt', 'show-bgp-ipv6-unicast.txt'].map(f => sortedLines(text(f).replace(/^\*[>=]?/gm, '*'))),
+    // A table's prefixes and its totals: which path prints on the prefix's own line (and so the column
+    // layout) depends on the order the paths arrived in; the JSON view above compares the paths.
+    tables: ['show-bgp-ipv4-unicast.txt', 'show-bgp-ipv6-unicast.txt'].map(f => [
+      ...[...text(f).matchAll(/^\*[>= ]\s*(\S+\/\d+)/gm)].map(m => m[1]).sort(),
+      ...text(f).split('\n').filter(l => l.startsWith('Displayed')),
+    ]),
     kernel: ['ip-route.txt', 'ip-6-route.txt'].map(f => sortedLines(text(f).replace(/nhid \d+ /g, ''))),
   };
   return {
