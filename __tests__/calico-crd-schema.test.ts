@@ -42,8 +42,10 @@ describeWhen(missing)('Calico objects against the openAPIV3Schema of the pinned 
     }
   });
 
-  test('every Calico object of routing: bgp is valid against its CRD, BGPConfiguration and BGPPeers included', () => {
-    expect(bgpCalicoObjects.map(o => o.kind).sort()).toEqual(['APIServer', 'BGPConfiguration', 'BGPPeer', 'BGPPeer', 'IPPool', 'IPPool', 'Installation']);
+  test('every Calico object of routing: bgp is valid against its CRD, BGPConfiguration, BGPPeers and CalicoNodeStatuses included', () => {
+    expect(bgpCalicoObjects.map(o => o.kind).sort()).toEqual([
+      'APIServer', 'BGPConfiguration', 'BGPPeer', 'BGPPeer', 'CalicoNodeStatus', 'CalicoNodeStatus', 'CalicoNodeStatus', 'IPPool', 'IPPool', 'Installation',
+    ]);
     for (const obj of bgpCalicoObjects) {
       expect({ object: `${obj.kind}/${obj.metadata.name}`, errors: errorsOf(obj) }).toEqual({ object: `${obj.kind}/${obj.metadata.name}`, errors: [] });
     }

@@ -64,6 +64,12 @@ describe('FrrRouterConfig', () => {
     expect(conf).not.toMatch(/route-map ANNOUNCE-NOTHING permit/);
   });
 
+  test('the router\'s BGP routes leave from its lab IPv4 address, not the one Docker gives the container', () => {
+    const conf = make().frrConf;
+    expect(conf).toContain('route-map ROUTER-SOURCE-IPV4 permit 10\n set src 172.18.255.254\nexit\nip protocol bgp route-map ROUTER-SOURCE-IPV4\n');
+    expect(make({ addresses: { ipv4: '10.250.0.9', ipv6: 'fd99::9' }, nodeNetwork: { ipv4: '10.250.0.0/24', ipv6: 'fd99::/64' } }).frrConf).toContain(' set src 10.250.0.9\n');
+  });
+
   test('custom', () => {
     const router = make({
       hostname: 'lab2-router', asNumber: 4200000001, clusterAsNumber: 4200000000,

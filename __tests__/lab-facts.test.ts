@@ -155,7 +155,8 @@ describe('the lab facts (<dist>/lab/facts.json)', () => {
   });
 
   test('fails schema validation with an unknown key or a missing one', () => {
-    expect(validate({ ...f, routing: 'vxlan' })).toBe(false);
+    expect(validate({ ...f, tunnels: 'vxlan' })).toBe(false);
+    expect(validate({ ...f, routing: 'ipip' })).toBe(false);
     const { images: _images, ...withoutImages } = f;
     expect(validate(withoutImages)).toBe(false);
   });
@@ -199,5 +200,88 @@ describe('the lab facts (<dist>/lab/facts.json)', () => {
     const l = new Lab(app, 'lab');
     new Clash(new Chart(l, 'extra'), 'Clash');
     expect(() => l.facts()).toThrow(/invalid facts section "calico" of lab\/extra\/Clash: the key is already taken/);
+  });
+});
+
+describe('the bgp section of the facts (routing: bgp)', () => {
+  const lab = renderLabFor({ routing: 'bgp' });
+  const f = facts(lab);
+
+  test('defaults: routing, the cluster AS, the Service ranges, a peer per family, a node status per node, the router', () => {
+    expect(f.routing).toBe('bgp');
+    expect(f.bgp).toEqual({
+      asNumber: 64512,
+      nodeToNodeMesh: true,
+      serviceClusterIPs: ['10.96.0.0/16', 'fd00:10:96::/112'],
+      peers: [
+        { name: 'ipv6-lab-router-ipv4', family: 'IPv4', peerIP: '172.18.255.254', asNumber: 65000 },
+        { name: 'ipv6-lab-router-ipv6', family: 'IPv6', peerIP: 'fc00:f853:ccd:e793::fffe', asNumber: 65000 },
+      ],
+      nodeStatuses: ['ipv6-lab-control-plane', 'ipv6-lab-worker', 'ipv6-lab-worker2'].map(n => ({ name: n, node: n })),
+      router: {
+        name: 'ipv6-lab-router',
+        image: 'quay.io/frrouting/frr:8.4.5',
+        asNumber: 65000,
+        addresses: { ipv4: '172.18.255.254', ipv6: 'fc00:f853:ccd:e793::fffe' },
+        network: { ipv4: '172.18.0.0/16', ipv6: 'fc00:f853:ccd:e793::/64' },
+        configDir: 'frr',
+        configFiles: ['daemons', 'frr.conf', 'vtysh.conf'],
+      },
+    });
+    expect(validate(f)).toBe(true);
+    // routing and bgp come after the base keys.
+    expect(Object.keys(f).slice(-3)).toEqual(['images', 'routing', 'bgp']);
+  });
+
+  test('the default lab (routing vxlan) has neither key: its facts stay as they were', () => {
+    const vxlan = facts(renderLabFor());
+    expect(vxlan.routing).toBeUndefined();
+    expect(vxlan.bgp).toBeUndefined();
+  });
+
+  test('custom: AS numbers, router addresses, image, workers and name reach the section', () => {
+    const c = facts(renderLabFor({
+      routing: 'bgp', clusterName: 'edge', workers: 1,
+      bgp: { asNumber: 4200000001 },
+      router: { asNumber: 65100, image: 'registry.example/frr:9', peerIPs: { ipv4: '172.18.200.1', ipv6: 'fc00:f853:ccd:e793::200' } },
+    }));
+    expect(c.bgp!.asNumber).toBe(4200000001);
+    expect(c.bgp!.peers.map(p => [p.name, p.peerIP, p.asNumber])).toEqual([
+      ['edge-router-ipv4', '172.18.200.1', 65100], ['edge-router-ipv6', 'fc00:f853:ccd:e793::200', 65100],
+    ]);
+    expect(c.bgp!.nodeStatuses.map(s => s.node)).toEqual(['edge-control-plane', 'edge-worker']);
+    expect(c.bgp!.router).toMatchObject({ name: 'edge-router', image: 'registry.example/frr:9', asNumber: 65100, addresses: { ipv4: '172.18.200.1', ipv6: 'fc00:f853:ccd:e793::200' } });
+    expect(validate(c)).toBe(true);
+  });
+
+  test('an IPv6-only lab peers over IPv6 only; the router keeps both addresses (its IPv4 one is its BGP router ID)', () => {
+    const c = facts(renderLabFor({ routing: 'bgp', ipFamilies: ['IPv6'] }));
+    expect(c.bgp!.peers.map(p => p.family)).toEqual(['IPv6']);
+    expect(c.bgp!.serviceClusterIPs).toEqual(['fd00:10:96::/112']);
+    expect(Object.keys(c.bgp!.router.addresses)).toEqual(['ipv4', 'ipv6']);
+    expect(validate(c)).toBe(true);
+  });
+
+  test('agree with the objects and the router files they sit beside', () => {
+    const bgpConfiguration = find(lab.objects, 'BGPConfiguration', 'default');
+    expect(bgpConfiguration.spec).toMatchObject({ asNumber: f.bgp!.asNumber, nodeToNodeMeshEnabled: f.bgp!.nodeToNodeMesh });
+    expect(bgpConfiguration.spec.serviceClusterIPs.map((s: any) => s.cidr)).toEqual(f.bgp!.serviceClusterIPs);
+    for (const peer of f.bgp!.peers) {
+      expect(find(lab.objects, 'BGPPeer', peer.name).spec).toMatchObject({ peerIP: peer.peerIP, asNumber: peer.asNumber });
+    }
+    for (const status of f.bgp!.nodeStatuses) {
+      expect(find(lab.objects, 'CalicoNodeStatus', status.name).spec).toEqual({ node: status.node, classes: ['Agent', 'BGP', 'Routes'], updatePeriodSeconds: 10 });
+    }
+    expect(f.bgp!.nodeStatuses.map(s => s.node)).toEqual(f.cluster.nodes.map(n => n.name));
+    for (const file of f.bgp!.router.configFiles) {
+      expect(lab.files[path.join(f.bgp!.router.configDir, file)]).toBeDefined();
+    }
+    expect(lab.files[path.join('frr', 'frr.conf')]).toContain(`router bgp ${f.bgp!.router.asNumber}\n bgp router-id ${f.bgp!.router.addresses.ipv4}\n`);
+  });
+
+  test('fails schema validation with a routing it does not know, or a bgp section missing its router', () => {
+    expect(validate({ ...f, routing: 'ipip' })).toBe(false);
+    const { router: _router, ...withoutRouter } = f.bgp!;
+    expect(validate({ ...f, bgp: withoutRouter })).toBe(false);
   });
 });

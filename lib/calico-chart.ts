@@ -4,6 +4,7 @@ import { CalicoBgpConfiguration, CalicoBgpConfigurationProps } from './calico-bg
 import { CalicoBgpPeer, CalicoBgpPeerProps } from './calico-bgp-peer';
 import { CalicoInstallation } from './calico-installation';
 import { CalicoIpPool, CalicoIpPoolProps } from './calico-ip-pool';
+import { CalicoNodeStatusReport, CalicoNodeStatusReportProps } from './calico-node-status-report';
 import { DUAL_STACK, LabIpFamilies, checkLabIpFamilies, isIpv6Only } from './cidr';
 import { DEFAULT_POOLS } from './defaults';
 
@@ -44,6 +45,12 @@ export interface CalicoChartProps extends ChartProps {
    * @default - none
    */
   readonly bgpPeers?: readonly CalicoBgpPeerProps[];
+  /**
+   * `CalicoNodeStatus` objects, one per node whose calico-node should report its BGP sessions, BIRD's
+   * state and routes into the object's status (what verify and explain read under routing "bgp").
+   * @default - none
+   */
+  readonly nodeStatuses?: readonly CalicoNodeStatusReportProps[];
 }
 
 /** Why a pool needs BIRD's routes, as the operator's Installation validation puts it; undefined for VXLAN. */
@@ -72,6 +79,7 @@ export class CalicoChart extends Chart {
   /** The `BGPConfiguration`, when the props give one. */
   public readonly bgpConfiguration?: CalicoBgpConfiguration;
   public readonly bgpPeers: readonly CalicoBgpPeer[];
+  private readonly statuses: CalicoNodeStatusReport[] = [];
 
   constructor(scope: Construct, id: string, props: CalicoChartProps = {}) {
     super(scope, id, { disableResourceNameHashes: true, ...props });
@@ -110,5 +118,23 @@ export class CalicoChart extends Chart {
     this.installation = new CalicoInstallation(this, 'Installation', { bgp: props.bgp ?? (needs.length > 0 || bgpObjects), ipFamilies: this.ipFamilies });
     // The operator reads the pools when it first reconciles; calico-node reads the BGP objects when it starts.
     this.installation.node.addDependency(...this.pools, ...(this.bgpConfiguration ? [this.bgpConfiguration] : []), ...this.bgpPeers);
+    this.addNodeStatuses(props.nodeStatuses ?? []);
   }
+
+  /** The `CalicoNodeStatus` objects, in the order they were added. */
+  public get nodeStatuses(): readonly CalicoNodeStatusReport[] {
+    return [...this.statuses];
+  }
+
+  /** Adds a `CalicoNodeStatus` per entry (after the other objects: calico-node reports whenever they appear). */
+  public addNodeStatuses(statuses: readonly CalicoNodeStatusReportProps[]): void {
+    for (const s of statuses) {
+      const name = s.name ?? s.node;
+      if (this.statuses.some(t => t.name === name)) {
+        throw new Error(`invalid node status ${JSON.stringify(name)}: the chart has one of that name already`);
+      }
+      this.statuses.push(new CalicoNodeStatusReport(this, `NodeStatus-${name}`, s));
+    }
+  }
+
 }

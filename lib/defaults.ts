@@ -126,11 +126,14 @@ export const DEFAULT_ROUTER = {
   peerIPs: { ipv4: '172.18.255.254', ipv6: 'fc00:f853:ccd:e793::fffe' },
   network: { ipv4: '172.18.0.0/16', ipv6: 'fc00:f853:ccd:e793::/64' },
   /**
-   * FRR's official image (quay.io since FRR 8.4.2), at the version of Debian bookworm's `frr` package that
-   * the real-FRR test loads the synthesized configuration into. Pinned by tag: the registry cannot be
-   * reached from where this was written to read its digest.
+   * FRR's official image (quay.io since FRR 8.4.2), at the release nearest Debian bookworm's `frr` 8.4.4,
+   * which the real-FRR test loads the synthesized configuration into. FRR built no image of 8.4.3 or
+   * 8.4.4: its release procedure tags the commit of each image it pushes (docker/X.Y.Z), and the 8.4
+   * series has docker/8.4.0, 8.4.1, 8.4.2, 8.4.5, 8.4.6 and 8.4.7. 8.4.5 is 8.4.4 plus bug and security
+   * fixes (bgpd's attribute parsing, the CVEs Debian backports into its 8.4.4). Pinned by tag: the
+   * registry cannot be reached from where this was written to read its digest.
    */
-  image: 'quay.io/frrouting/frr:8.4.4',
+  image: 'quay.io/frrouting/frr:8.4.5',
 } as const;
 
 /**

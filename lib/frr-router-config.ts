@@ -79,6 +79,9 @@ export interface FrrRouterConfigProps {
 
 const MAX_PREFIX: Record<IpFamily, number> = { ipv4: 32, ipv6: 128 };
 
+/** Zebra's route-map that gives the router's BGP routes its lab IPv4 address as their source. */
+const SOURCE_ROUTE_MAP = 'ROUTER-SOURCE-IPV4';
+
 /** FRR's keyword for a family, as in `ip prefix-list` / `ipv6 prefix-list` and `match ip` / `match ipv6`. */
 const FRR_FAMILY: Record<IpFamily, string> = { ipv4: 'ip', ipv6: 'ipv6' };
 
@@ -206,6 +209,9 @@ export class FrrRouterConfig extends Construct {
       `! eBGP with every Calico node: AS ${this.asNumber} here, AS ${this.clusterAsNumber} the cluster. One session per node and family,`,
       '! accepted from the node network; each carries its own family only. RFC 8212 (bgp ebgp-requires-policy):',
       '! every session has an explicit policy in (the pools\' blocks and the Service ranges) and out (nothing).',
+      ...(this.families.includes('ipv4')
+        ? [`! Routes to the pods leave from the router's lab address ${this.addresses.ipv4} (zebra's set src), not Docker's.`]
+        : []),
       'frr defaults traditional',
       `hostname ${this.hostname}`,
       'service integrated-vtysh-config',
@@ -232,7 +238,16 @@ export class FrrRouterConfig extends Construct {
       'route-map ANNOUNCE-NOTHING deny 10',
       'exit',
       '!',
-      ...(this.families.includes('ipv4') ? [] : [
+      // Docker gives the container an IPv4 address of its own choosing (kind's network has no IPv4 subnet
+      // a container may pick from); the lab's address is added beside it. Without a source, the kernel
+      // would send the router's own traffic to pods from Docker's address. IPv6 has no such second address.
+      ...(this.families.includes('ipv4') ? [
+        `route-map ${SOURCE_ROUTE_MAP} permit 10`,
+        ` set src ${this.addresses.ipv4}`,
+        'exit',
+        `ip protocol bgp route-map ${SOURCE_ROUTE_MAP}`,
+        '!',
+      ] : [
         '! IPv6 only: no IPv4 address to take the router ID from, so it is written out (32 bits, dotted). The nodes',
         '! hash theirs from their names (calico-node CALICO_ROUTER_ID=hash); this one is hashed from the hostname.',
       ]),

@@ -189,6 +189,33 @@ function buildSchema() {
         nginxConfig: Type.String({ description: 'The nginx.conf it serves: answers name the family and the client address seen.' }),
       }, { ...strict, description: 'The IPv4-only host the pods reach through the NAT64.' })),
     }, { ...strict, description: 'IPv6-only labs: the NAT64 (tayga) that carries pods\' traffic to IPv4-only hosts, and such a host.' })),
+    routing: Type.Optional(Type.Union([Type.Literal('vxlan'), Type.Literal('bgp')], {
+      description: 'How pod traffic crosses between nodes: "bgp" (native routing, BIRD, an external FRR router); absent means "vxlan", the default lab.',
+    })),
+    bgp: Type.Optional(Type.Object({
+      asNumber: Type.Integer({ description: 'The cluster\'s AS number (BGPConfiguration default asNumber).' }),
+      nodeToNodeMesh: Type.Boolean({ description: 'Whether the nodes peer with each other (BGPConfiguration nodeToNodeMeshEnabled).' }),
+      serviceClusterIPs: Type.Array(Type.String(), { description: 'The Service ClusterIP ranges every node advertises (BGPConfiguration serviceClusterIPs).' }),
+      peers: Type.Array(Type.Object({
+        name: Type.String({ description: 'The BGPPeer\'s name.' }),
+        family,
+        peerIP: Type.String({ description: 'The router\'s address every node peers with over this family.' }),
+        asNumber: Type.Integer({ description: 'The router\'s AS number.' }),
+      }, strict), { description: 'The BGPPeers to the external router, one per family of the lab: global peers, every node has a session to each.' }),
+      nodeStatuses: Type.Array(Type.Object({
+        name: Type.String({ description: 'The CalicoNodeStatus object\'s name.' }),
+        node: Type.String({ description: 'The node whose calico-node reports into it.' }),
+      }, strict), { description: 'The CalicoNodeStatus objects the manifests create, one per node: calico-node writes its BGP sessions into their status.' }),
+      router: Type.Object({
+        name: Type.String({ description: 'The router\'s container name and hostname (<cluster>-router).' }),
+        image: Type.String({ description: 'FRR\'s image the container runs.' }),
+        asNumber: Type.Integer({ description: 'The router\'s AS number.' }),
+        addresses: perFamily('address of the router on kind\'s Docker network.'),
+        network: perFamily('kind\'s Docker network, the range the router accepts sessions from.'),
+        configDir: Type.String({ description: 'The router\'s FRR configuration, relative to the dist directory (mounted as /etc/frr).' }),
+        configFiles: Type.Array(Type.String(), { description: 'The files of configDir, sorted.' }),
+      }, { ...strict, description: 'The external router: FRR in a container beside the nodes.' }),
+    }, { ...strict, description: 'Routing "bgp": BIRD in calico-node, the node-to-node mesh and an external FRR router.' })),
   }, {
     ...strict,
     title: 'calico-ipv6-lab facts (<dist>/lab/facts.json)',

@@ -10,6 +10,7 @@ import { DEFAULT_LAB_CONFIG } from './config-schema';
 import type { Routing } from './defaults';
 import { LAB_VERSIONS } from './defaults';
 import { DnsChart } from './dns-chart';
+import { BgpLabFacts } from './bgp-lab-facts';
 import { FrrRouterConfig } from './frr-router-config';
 import { KindClusterConfig, kindIpFamilyOf } from './kind-cluster-config';
 import { FACTS_VERSION, LabFacts, isLabFactsSection, writeFacts } from './lab-facts';
@@ -114,6 +115,8 @@ export class Lab extends Construct {
       serviceSubnets: families.map(f => config.serviceSubnets[f]!),
     });
     if (config.routing === 'bgp') {
+      // Every node's calico-node reports its BGP sessions, for verify and explain to read from Calico itself.
+      this.calico.addNodeStatuses(this.kind.nodes.map(n => ({ node: n.name })));
       this.router = new FrrRouterConfig(this, 'Router', {
         hostname: routerName,
         asNumber: config.router.asNumber,
@@ -127,6 +130,13 @@ export class Lab extends Construct {
       if (!families.includes('ipv4')) {
         checkHashedRouterIds(this.router.routerId, this.kind.nodes.map(n => n.name));
       }
+      new BgpLabFacts(this, 'BgpFacts', {
+        bgpConfiguration: this.calico.bgpConfiguration!,
+        bgpPeers: this.calico.bgpPeers,
+        nodeStatuses: this.calico.nodeStatuses,
+        router: this.router,
+        routerImage: config.router.image,
+      });
     }
     if (config.policy === 'on') {
       const podLabels = this.multitool.multitool.labels;
@@ -205,6 +215,8 @@ export class Lab extends Construct {
         nginxConfig: tool.nginxConfig,
       },
       images: containerImages(this),
+      // Only when not the default: the default lab's facts stay as they were (scripts read "vxlan" then).
+      ...(this.routing === 'vxlan' ? {} : { routing: this.routing }),
     };
     const sections = this.node.findAll().filter(isLabFactsSection);
     for (const section of sections) {

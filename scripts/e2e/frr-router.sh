@@ -3,7 +3,9 @@
 # real FRRs that play the Calico nodes, all in network namespaces this script creates and removes.
 #
 #   kind's Docker network   one bridge in its own namespace; the router and every node hang off it
-#   the router              FRR (zebra + bgpd) loading <dist>/frr/frr.conf as the image does (vtysh -b)
+#   the router              FRR (zebra + bgpd) loading <dist>/frr/frr.conf as the image does (vtysh -b), on
+#                           an eth0 addressed as deploy.sh's container is: first the IPv4 address Docker
+#                           picks, then the lab's IPv4 address beside it, and the lab's IPv6 address
 #   each node               FRR in the cluster's AS, as calico-node's BIRD peers: an eBGP session per
 #                           family to the router from the node's own address (BGPPeer sourceAddress
 #                           UseNodeIP), the iBGP node-to-node mesh, its /26 and /122 block announced from a
@@ -11,20 +13,25 @@
 #                           (serviceClusterIPs), mesh-learned blocks passed on with their next hop
 #                           (keepOriginalNextHop), and one stray prefix per family the router must refuse
 #   one pod per node        a namespace behind a veth, with Calico's addressing (a /32 and a /128 from
-#                           the node's blocks, default routes through proxy ARP and fe80::ecee:eeff:feee:eeee)
+#                           the node's blocks, default routes through proxy ARP and fe80::ecee:eeff:feee:eeee),
+#                           running nginx with the lab's pod configuration (NGINX_CONF), under the pod's name
 #
 # It waits (bounded) until the router has every session Established and every block installed in its
 # kernel table, then writes what the test asserts into OUT_DIR: the router's `show ... json` outputs, its
-# kernel routes and links, a node's view, pings from the router to every pod over IPv4 and IPv6, and the
-# same router without its inbound route-maps (RFC 8212: nothing accepted).
+# kernel routes and links, a node's view, pings and HTTP requests from the router to every pod over IPv4 and
+# IPv6 (nginx's answers name the client address it saw), an IPv6 ping between two pods on different nodes as
+# tcpdump sees it on the first node's eth0, and the same router without its inbound route-maps (RFC 8212:
+# nothing accepted).
 #
-# Usage: scripts/e2e/frr-router.sh FRR_DIR OUT_DIR
-#   FRR_DIR  the synthesized frr/ directory (frr.conf, daemons, vtysh.conf)
-#   OUT_DIR  where the outputs go (created)
+# Usage: scripts/e2e/frr-router.sh FRR_DIR OUT_DIR [NGINX_CONF]
+#   FRR_DIR     the synthesized frr/ directory (frr.conf, daemons, vtysh.conf)
+#   OUT_DIR     where the outputs go (created)
+#   NGINX_CONF  the pods' nginx.conf (the facts' externalHost.nginxConfig); without it the pods run no nginx
 # Environment (defaults: the lab's defaults, three nodes with blocks from a real kind run):
 #   FRR_ROUTER_IPV4, FRR_ROUTER_IPV6   the router's addresses with the network's prefix length
+#   FRR_ROUTER_DOCKER_IPV4             the IPv4 address Docker gives the router's container first [172.18.0.6/16]
 #   FRR_CLUSTER_AS                     the nodes' AS (the router's comes from frr.conf)
-#   FRR_NODES                          space-separated NAME,IPV4/LEN,IPV6/LEN,IPV4_BLOCK,IPV6_BLOCK
+#   FRR_NODES                          space-separated NAME,IPV4/LEN,IPV6/LEN,IPV4_BLOCK,IPV6_BLOCK[,POD_NAME]
 #   FRR_SERVICES                       the Service ranges the nodes announce
 #   FRR_STRAY                          one IPv4 and one IPv6 prefix the first node also announces
 #   FRR_FAMILIES                       "ipv4 ipv6", or "ipv6" for an IPv6-only lab: no IPv4 address
@@ -32,19 +39,24 @@
 #                                      calico-node's CALICO_ROUTER_ID=hash does (NODES' IPv4 fields "-")
 #   FRR_TIMEOUT                        seconds to wait for sessions and routes          [90]
 #   FRR_BIN_DIR                        where zebra and bgpd are                         [/usr/lib/frr]
-# Exit status: 0 when everything converged and the outputs are written; 2 when FRR or `ip netns` is missing
+#   NGINX_BIN                          nginx                                            [nginx]
+# Exit status: 0 when everything converged and the outputs are written; 2 when FRR, nginx, tcpdump or `ip netns` is missing
 # (the caller decides whether that skips or fails); 1 otherwise, after printing the daemons' logs.
 set -euo pipefail
 
 FRR_ROUTER_IPV4="${FRR_ROUTER_IPV4:-172.18.255.254/16}"
 FRR_ROUTER_IPV6="${FRR_ROUTER_IPV6:-fc00:f853:ccd:e793::fffe/64}"
+FRR_ROUTER_DOCKER_IPV4="${FRR_ROUTER_DOCKER_IPV4:-172.18.0.6/16}"
 FRR_CLUSTER_AS="${FRR_CLUSTER_AS:-64512}"
-FRR_NODES="${FRR_NODES:-ipv6-lab-control-plane,172.18.0.2/16,fc00:f853:ccd:e793::2/64,192.168.195.192/26,fd00:10:244:a1f9:396e:2dd6:3f70:c3c0/122 ipv6-lab-worker,172.18.0.3/16,fc00:f853:ccd:e793::3/64,192.168.106.128/26,fd00:10:244:6a81:e39d:1504:3117:bc80/122 ipv6-lab-worker2,172.18.0.4/16,fc00:f853:ccd:e793::4/64,192.168.129.192/26,fd00:10:244:4c62:c4fa:dbc4:afce:81c0/122}"
+# The nodes, blocks and pods of the scripts' stub cluster (__tests__/scripts/fixtures/cluster), whose blocks and pod
+# addresses Calico v3.28.5's IPAM handed out.
+FRR_NODES="${FRR_NODES:-ipv6-lab-control-plane,172.18.0.2/16,fc00:f853:ccd:e793::2/64,192.168.40.128/26,fd00:10:244:2893:e83c:c9a6:7f8b:bb80/122,multitool-xp9c5 ipv6-lab-worker,172.18.0.3/16,fc00:f853:ccd:e793::3/64,192.168.217.0/26,fd00:10:244:1168:5560:68e4:6df7:2c40/122,multitool-hmbcg ipv6-lab-worker2,172.18.0.4/16,fc00:f853:ccd:e793::4/64,192.168.98.0/26,fd00:10:244:d01c:d569:d420:c640:6200/122,multitool-csttt}"
 FRR_SERVICES="${FRR_SERVICES:-10.96.0.0/16 fd00:10:96::/112}"
 FRR_STRAY="${FRR_STRAY:-203.0.113.0/24 2001:db8:bad::/48}"
 FRR_FAMILIES="${FRR_FAMILIES:-ipv4 ipv6}"
 FRR_TIMEOUT="${FRR_TIMEOUT:-90}"
 FRR_BIN_DIR="${FRR_BIN_DIR:-/usr/lib/frr}"
+NGINX_BIN="${NGINX_BIN:-nginx}"
 
 # Calico's pod-side gateway: every cali* interface has this MAC, hence this link-local address.
 CALICO_MAC="ee:ee:ee:ee:ee:ee"
@@ -54,6 +66,8 @@ SUFFIX="$$-${RANDOM}"
 WORK_DIR=""
 NAMESPACES=()
 DAEMON_DIRS=()
+# Other processes started here (nginx masters, tcpdump), stopped on exit.
+PIDS=()
 STEP="setup"
 
 log() {
@@ -102,7 +116,7 @@ stop_daemons() {
 }
 
 cleanup() {
-  local rc=$? ns
+  local rc=$? ns pid
   set +e
   trap '' PIPE
   if ((rc != 0)); then
@@ -110,6 +124,12 @@ cleanup() {
     [[ -n "${WORK_DIR}" ]] && print_logs
   fi
   stop_daemons
+  for pid in "${PIDS[@]}"; do
+    kill "${pid}" 2>/dev/null
+  done
+  for pid in "${PIDS[@]}"; do
+    wait "${pid}" 2>/dev/null
+  done
   for ns in "${NAMESPACES[@]}"; do
     ip netns delete "${ns}" 2>/dev/null
   done
@@ -198,6 +218,11 @@ node_frr_conf() {
   echo "frr defaults traditional"
   echo "hostname ${name}"
   echo "service integrated-vtysh-config"
+  # BIRD installs a mesh-learned IPv6 block via the peer node's global address (Calico's CalicoNodeStatus
+  # samples: gateway = the peer's IPv6 InternalIP); FRR would pick the link-local one.
+  echo "route-map MESH-IN permit 10"
+  echo " set ipv6 next-hop prefer-global"
+  echo "exit"
   echo "router bgp ${FRR_CLUSTER_AS}"
   if has_family ipv4; then echo " bgp router-id ${v4}"; else echo " bgp router-id $(hashed_router_id "${name}")"; fi
   echo " no bgp default ipv4-unicast"
@@ -240,8 +265,11 @@ node_frr_conf() {
     fi
     for other in "${NODE_V4[@]}" "${NODE_V6[@]}"; do
       [[ "${other}" == "${v4}" || "${other}" == "${v6}" || "${other}" == - ]] && continue
-      if [[ ("${family}" == ipv4 && "${other}" != *:*) || ("${family}" == ipv6 && "${other}" == *:*) ]]; then
+      if [[ "${family}" == ipv4 && "${other}" != *:* ]]; then
         echo "  neighbor ${other} activate"
+      elif [[ "${family}" == ipv6 && "${other}" == *:* ]]; then
+        echo "  neighbor ${other} activate"
+        echo "  neighbor ${other} route-map MESH-IN in"
       fi
     done
     echo " exit-address-family"
@@ -262,7 +290,11 @@ build_router() {
   ROUTER_NS="frr-router-${SUFFIX}"
   new_namespace "${ROUTER_NS}"
   plug "${ROUTER_NS}"
-  if has_family ipv4; then netns "${ROUTER_NS}" ip addr add "${FRR_ROUTER_IPV4}" dev eth0; fi
+  if has_family ipv4; then
+    # As in the container deploy.sh starts: Docker's own IPv4 address first (the primary), then the lab's.
+    netns "${ROUTER_NS}" ip addr add "${FRR_ROUTER_DOCKER_IPV4}" dev eth0
+    netns "${ROUTER_NS}" ip addr add "${FRR_ROUTER_IPV4}" dev eth0
+  fi
   netns "${ROUTER_NS}" ip addr add "${FRR_ROUTER_IPV6}" dev eth0 nodad
   ROUTER_DIR="${WORK_DIR}/router"
   mkdir -p "${ROUTER_DIR}/etc"
@@ -270,8 +302,8 @@ build_router() {
   start_frr "${ROUTER_NS}" "${ROUTER_DIR}" "$(sed -n 's/^hostname //p' "${FRR_DIR}/frr.conf")"
 }
 
-build_node() { # INDEX NAME V4/LEN V6/LEN BLOCK4 BLOCK6
-  local i="$1" name="$2" v4="$3" v6="$4" block4="$5" block6="$6" ns pod pod4 pod6 dir
+build_node() { # INDEX NAME V4/LEN V6/LEN BLOCK4 BLOCK6 POD_NAME
+  local i="$1" name="$2" v4="$3" v6="$4" block4="$5" block6="$6" pod_name="$7" ns pod pod4 pod6 dir
   ns="frr-node${i}-${SUFFIX}"
   pod="frr-pod${i}-${SUFFIX}"
   new_namespace "${ns}"
@@ -309,6 +341,26 @@ build_node() { # INDEX NAME V4/LEN V6/LEN BLOCK4 BLOCK6
   NODE_DIRS+=("${dir}")
   POD4+=("${pod4}")
   POD6+=("${pod6}")
+  POD_NS+=("${pod}")
+  [[ -z "${NGINX_CONF}" ]] || start_nginx "${pod}" "${pod_name}" "${dir}"
+}
+
+# start_nginx NS HOSTNAME DIR: the lab's pod nginx in NS, under HOSTNAME (nginx's $hostname), as the
+# multitool pod runs it; its pid file and logs under DIR.
+start_nginx() {
+  local ns="$1" hostname="$2" dir="$3" i
+  sed "s|^pid .*|pid ${dir}/nginx.pid;|" "${NGINX_CONF}" >"${dir}/nginx.conf"
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  netns "${ns}" unshare --uts sh -c 'hostname "$1" && shift && exec "$@"' sh "${hostname}" \
+    "${NGINX_BIN}" -c "${dir}/nginx.conf" -g 'daemon off;' >"${dir}/nginx.log" 2>&1 &
+  PIDS+=("$!")
+  for ((i = 0; i < 50; i++)); do
+    [[ -s "${dir}/nginx.pid" ]] && return 0
+    sleep 0.1
+  done
+  log "nginx did not start in ${ns}:"
+  cat "${dir}/nginx.log" >&2
+  return 1
 }
 
 # ------------------------------------------------------------------ waiting --
@@ -358,8 +410,9 @@ capture_router() { # SUBDIR
     vtysh_in "${ROUTER_NS}" "${ROUTER_DIR}" "${cmd}" >"${out}/${file}"
   done
   vtysh_in "${ROUTER_NS}" "${ROUTER_DIR}" 'show running-config' >"${out}/show-running-config.txt"
-  vtysh_in "${ROUTER_NS}" "${ROUTER_DIR}" 'show bgp summary' >"${out}/show-bgp-summary.txt"
-  vtysh_in "${ROUTER_NS}" "${ROUTER_DIR}" 'show bgp ipv6 unicast' >"${out}/show-bgp-ipv6-unicast.txt"
+  for cmd in 'show bgp summary' 'show bgp ipv4 unicast summary' 'show bgp ipv6 unicast summary' 'show bgp ipv4 unicast' 'show bgp ipv6 unicast'; do
+    vtysh_in "${ROUTER_NS}" "${ROUTER_DIR}" "${cmd}" >"${out}/${cmd// /-}.txt"
+  done
   netns "${ROUTER_NS}" ip -j route show >"${out}/ip-route.json"
   netns "${ROUTER_NS}" ip -j -6 route show >"${out}/ip-6-route.json"
   netns "${ROUTER_NS}" ip route show >"${out}/ip-route.txt"
@@ -373,6 +426,43 @@ capture_node() { # INDEX SUBDIR
   vtysh_in "${NODE_NS[i]}" "${NODE_DIRS[i]}" 'show bgp ipv4 unicast json' >"${out}/show-bgp-ipv4-unicast.json"
   vtysh_in "${NODE_NS[i]}" "${NODE_DIRS[i]}" 'show bgp ipv6 unicast json' >"${out}/show-bgp-ipv6-unicast.json"
   vtysh_in "${NODE_NS[i]}" "${NODE_DIRS[i]}" 'show bgp neighbors json' >"${out}/show-bgp-neighbors.json"
+  netns "${NODE_NS[i]}" ip route show >"${out}/ip-route.txt"
+  netns "${NODE_NS[i]}" ip -6 route show >"${out}/ip-6-route.txt"
+  netns "${NODE_NS[i]}" ip -d link show type vxlan >"${out}/ip-d-link-show-type-vxlan.txt"
+}
+
+# http_pods: from the router, one HTTP request to each pod's nginx per family: "family pod exit-status" lines
+# in http.txt, each answer in http-<family>-<pod>.txt (nginx names the client address it saw).
+http_pods() {
+  local i family pod url rc
+  for i in "${!POD4[@]}"; do
+    for family in ipv4 ipv6; do
+      if [[ "${family}" == ipv4 ]]; then pod="${POD4[i]}" url="http://${POD4[i]}:8080/"; else pod="${POD6[i]}" url="http://[${POD6[i]}]:8080/"; fi
+      rc=0
+      netns "${ROUTER_NS}" curl -g -sS --max-time 5 "${url}" >"${OUT_DIR}/http-${family}-${pod}.txt" 2>&1 || rc=$?
+      echo "${family} ${pod} ${rc}" >>"${OUT_DIR}/http.txt"
+    done
+  done
+}
+
+# capture_pod_to_pod: an IPv6 ping from the first node's pod to the second node's, as tcpdump sees it on the
+# first node's eth0 (tcpdump.txt): the pods' own packet, no encapsulation.
+capture_pod_to_pod() {
+  local out="${OUT_DIR}/tcpdump.txt" pid i
+  netns "${NODE_NS[0]}" tcpdump -n -p -l -i eth0 -c 2 "ip6 and host ${POD6[1]}" >"${out}" 2>&1 &
+  pid=$!
+  PIDS+=("${pid}")
+  for ((i = 0; i < 50; i++)); do
+    grep -q '^listening on ' "${out}" 2>/dev/null && break
+    sleep 0.1
+  done
+  netns "${POD_NS[0]}" ping -6 -c 1 -W 2 "${POD6[1]}" >>"${OUT_DIR}/ping.log" 2>&1 || true
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "${pid}" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill "${pid}" 2>/dev/null || true
+  wait "${pid}" 2>/dev/null || true
 }
 
 # ping_pods: from the router, one ping to each pod per family; one "family pod exit-status" line each.
@@ -440,12 +530,15 @@ require_tools() {
   for tool in "${FRR_BIN_DIR}/zebra" "${FRR_BIN_DIR}/bgpd"; do
     [[ -x "${tool}" ]] || missing+=("${tool}")
   done
-  for tool in vtysh ip node ping; do
+  if [[ -n "${NGINX_CONF}" ]] && ! command -v "${NGINX_BIN}" >/dev/null 2>&1; then
+    missing+=("${NGINX_BIN}")
+  fi
+  for tool in vtysh ip node ping curl tcpdump; do
     command -v "${tool}" >/dev/null 2>&1 || missing+=("${tool}")
   done
   id frr >/dev/null 2>&1 || missing+=("the frr user (Debian's frr package creates it)")
   if ((${#missing[@]} > 0)); then
-    log "missing: ${missing[*]} (apt-get install frr iproute2 iputils-ping)"
+    log "missing: ${missing[*]} (apt-get install frr iproute2 iputils-ping curl tcpdump nginx)"
     exit 2
   fi
   if ! ip netns add "frr-probe-${SUFFIX}" 2>/dev/null; then
@@ -456,12 +549,13 @@ require_tools() {
 }
 
 main() {
-  if [[ $# -ne 2 ]]; then
-    echo "usage: $0 FRR_DIR OUT_DIR" >&2
+  if [[ $# -lt 2 || $# -gt 3 ]]; then
+    echo "usage: $0 FRR_DIR OUT_DIR [NGINX_CONF]" >&2
     exit 64
   fi
   FRR_DIR="$1"
   OUT_DIR="$2"
+  NGINX_CONF="${3:-}"
   require_tools
   IPADDR_JS="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/node_modules/ipaddr.js"
   trap cleanup EXIT
@@ -478,10 +572,10 @@ main() {
     exit 1
   fi
 
-  local spec name v4 v6 block4 block6 i=0 started
-  NODE_NS=() NODE_NAMES=() NODE_DIRS=() NODE_V4=() NODE_V6=() BLOCK4=() BLOCK6=() POD4=() POD6=()
+  local spec name v4 v6 block4 block6 pod_name i=0 started
+  NODE_NS=() NODE_NAMES=() NODE_DIRS=() NODE_V4=() NODE_V6=() BLOCK4=() BLOCK6=() POD4=() POD6=() POD_NS=()
   for spec in ${FRR_NODES}; do
-    IFS=, read -r name v4 v6 block4 block6 <<<"${spec}"
+    IFS=, read -r name v4 v6 block4 block6 pod_name <<<"${spec}"
     NODE_V4+=("${v4%/*}")
     NODE_V6+=("${v6%/*}")
     BLOCK4+=("${block4}")
@@ -494,10 +588,10 @@ main() {
   build_router
   STEP="building the nodes and their pods"
   for spec in ${FRR_NODES}; do
-    IFS=, read -r name v4 v6 block4 block6 <<<"${spec}"
+    IFS=, read -r name v4 v6 block4 block6 pod_name <<<"${spec}"
     # The first node also announces the stray prefixes: a node cannot inject other networks.
     if ((i == 0)); then STRAY_PREFIXES="${FRR_STRAY}"; else STRAY_PREFIXES=""; fi
-    build_node "${i}" "${name}" "${v4}" "${v6}" "${block4}" "${block6}"
+    build_node "${i}" "${name}" "${v4}" "${v6}" "${block4}" "${block6}" "${pod_name:-pod${i}}"
     i=$((i + 1))
   done
   STEP="starting the nodes' FRR"
@@ -514,6 +608,12 @@ main() {
   capture_node 0 node0
   STEP="pinging every pod from the router"
   ping_pods
+  if [[ -n "${NGINX_CONF}" ]]; then
+    STEP="asking every pod's nginx from the router"
+    http_pods
+  fi
+  STEP="capturing a pod-to-pod IPv6 ping on the first node's eth0"
+  capture_pod_to_pod
   STEP="removing the router's inbound policy"
   without_inbound_policy
   if ! has_family ipv4; then

@@ -79,7 +79,7 @@ CI="${CI:-false}"
 UNKNOWN_FIELD="e2eUnknownField"
 # Objects whose stored .spec must equal dist's ("apiVersion kind", extended regex).
 IPPOOL_KIND="crd\.projectcalico\.org/v1 IPPool"
-SPEC_KINDS="crd\.projectcalico\.org/v1 (IPPool|BGPConfiguration|BGPPeer)|operator\.tigera\.io/v1 (Installation|APIServer)"
+SPEC_KINDS="crd\.projectcalico\.org/v1 (IPPool|BGPConfiguration|BGPPeer|CalicoNodeStatus)|operator\.tigera\.io/v1 (Installation|APIServer)"
 # The largest four-octet AS number a speaker may take (RFC 6793; 4294967295 is reserved), above the
 # CRDs' `format: int32`: Calico reads asNumber as a uint32.
 FOUR_OCTET_AS=4294967294
