@@ -184,6 +184,36 @@ explain_no_family() {
   say ""
 }
 
+# capture_ping6 COUNT FILTER: the capture both routings' --capture share: one IPv6
+# ping SOURCE_POD -> PEER_POD while tcpdump (in a throwaway LAB_CAPTURE_IMAGE
+# container in the source node's network namespace: the kind node image has
+# none) records up to COUNT packets matching FILTER on the node's eth0. Prints
+# the banner, the command and what tcpdump printed; leaves it in CAPTURE_OUT.
+capture_ping6() {
+  local count=$1 filter=$2 src_node=${POD_NODE[$SOURCE_POD]} dst_ip=${POD_V6[$PEER_POD]} pid waited=0
+  say "==================== on the wire: an IPv6 ping ${SOURCE_POD} -> ${PEER_POD} ===================="
+  [[ -n "$LAB_CAPTURE_IMAGE" ]] || die "no image with tcpdump: set LAB_CAPTURE_IMAGE"
+  docker image inspect "$LAB_CAPTURE_IMAGE" >/dev/null 2>&1 || {
+    info "  docker pull ${LAB_CAPTURE_IMAGE} (once)"
+    docker pull "$LAB_CAPTURE_IMAGE" >/dev/null || die "docker pull ${LAB_CAPTURE_IMAGE} failed" "set LAB_CAPTURE_IMAGE to an image with tcpdump"
+  }
+  CAPTURE_OUT=$(mktemp)
+  local cmd=(docker run --rm --network "container:${src_node}" "$LAB_CAPTURE_IMAGE"
+    timeout "$LAB_CAPTURE_SECONDS" tcpdump -n -p -i eth0 -c "$count" "$filter")
+  say "   (${cmd[*]})"
+  "${cmd[@]}" >"$CAPTURE_OUT" 2>&1 &
+  pid=$!
+  wait_capture_started "$pid"
+  kubectl exec -n "$LAB_NAMESPACE" "$SOURCE_POD" -- ping -6 -c 2 -W 2 "$dst_ip" >/dev/null 2>&1 || warn "the ping itself failed: ./verify.sh"
+  while kill -0 "$pid" 2>/dev/null && ((waited < LAB_CAPTURE_SECONDS + 5)); do
+    sleep 1
+    waited=$((waited + 1))
+  done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  sed 's/^/     /' "$CAPTURE_OUT"
+}
+
 # The screens of the lab's routing: explain_<routing> FAMILY and capture_<routing>
 # (scripts/lib/explain-<routing>.sh), and the variants' own (<variant>_explain).
 # shellcheck source=scripts/lib/explain-vxlan.sh

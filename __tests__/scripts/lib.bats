@@ -285,3 +285,18 @@ plan_run() {
   assert_success
   assert_output $'variants=0 routing=vxlan families=IPv4 IPv6\nhas-ok'
 }
+
+@test "run_within: the output on success; on failure its last lines and the fix; past the bound 'did not finish' and the setting to raise" {
+  run bash -c 'source "$1/scripts/lib/common.sh"; run_within 5 LAB_X "echo" "fix it" echo hello; echo "got: $RUN_OUT"' _ "$REPO_ROOT"
+  assert_success
+  assert_output "got: hello"
+  run bash -c 'source "$1/scripts/lib/common.sh"; run_within 5 LAB_X "the copy" "check the disk" sh -c "echo no space left >&2; exit 3"' _ "$REPO_ROOT"
+  assert_failure
+  assert_line "    no space left"
+  assert_line "ERROR: the copy failed (output above)"
+  assert_line "  fix: check the disk"
+  run bash -c 'source "$1/scripts/lib/common.sh"; run_within 1 LAB_X "the pull" "pull it by hand" sleep 30' _ "$REPO_ROOT"
+  assert_failure
+  assert_line "ERROR: the pull did not finish within 1s"
+  assert_line "  fix: pull it by hand, or raise LAB_X, then ./deploy.sh again"
+}

@@ -99,6 +99,42 @@ go_command() {
   fi
 }
 
+# run_within SECONDS SETTING WHAT FIX CMD...: CMD in the background, bounded by
+# SECONDS (the value of the setting SETTING, which the timeout's fix says to
+# raise); dies with CMD's last lines and FIX when it fails or runs out of time.
+# Its output is left in RUN_OUT.
+run_within() {
+  local secs=$1 setting=$2 what=$3 fix=$4 log pid rc=0 deadline
+  shift 4
+  deadline=$((SECONDS + secs))
+  log=$(mktemp)
+  "$@" >"$log" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then
+      kill "$pid" 2>/dev/null || true
+      rm -f "$log"
+      die "${what} did not finish within ${secs}s" "${fix}, or raise ${setting}, then ./deploy.sh again"
+    fi
+    sleep 1
+  done
+  wait "$pid" || rc=$?
+  RUN_OUT=$(cat "$log")
+  rm -f "$log"
+  if ((rc != 0)); then
+    printf '%s\n' "$RUN_OUT" | tail -n 8 | sed 's/^/    /' >&2
+    die "${what} failed (output above)" "$fix"
+  fi
+}
+
+# docker_pull_within IMAGE SECONDS SETTING FIX: IMAGE on the host's Docker,
+# pulled when missing within SECONDS (see run_within).
+docker_pull_within() {
+  docker image inspect "$1" >/dev/null 2>&1 && return 0
+  info "  docker pull $1   (up to $2s)"
+  run_within "$2" "$3" "docker pull $1" "$4" docker pull "$1"
+}
+
 # fmt_duration SECONDS -> "1m05s" / "42s"
 fmt_duration() {
   local s=$1

@@ -140,28 +140,8 @@ bgp_peer_ip_of() {
 # --- capture ------------------------------------------------------------------------------
 
 capture_bgp() {
-  local src_node=${POD_NODE[$SOURCE_POD]} src_ip=${POD_V6[$SOURCE_POD]} dst_ip=${POD_V6[$PEER_POD]} pid waited=0 line
-  say "==================== on the wire: an IPv6 ping ${SOURCE_POD} -> ${PEER_POD} ===================="
-  [[ -n "$LAB_CAPTURE_IMAGE" ]] || die "no image with tcpdump: set LAB_CAPTURE_IMAGE"
-  docker image inspect "$LAB_CAPTURE_IMAGE" >/dev/null 2>&1 || {
-    info "  docker pull ${LAB_CAPTURE_IMAGE} (once)"
-    docker pull "$LAB_CAPTURE_IMAGE" >/dev/null || die "docker pull ${LAB_CAPTURE_IMAGE} failed" "set LAB_CAPTURE_IMAGE to an image with tcpdump"
-  }
-  CAPTURE_OUT=$(mktemp)
-  local cmd=(docker run --rm --network "container:${src_node}" "$LAB_CAPTURE_IMAGE"
-    timeout "$LAB_CAPTURE_SECONDS" tcpdump -n -p -i eth0 -c 2 "ip6 and host ${dst_ip}")
-  say "   (${cmd[*]})"
-  "${cmd[@]}" >"$CAPTURE_OUT" 2>&1 &
-  pid=$!
-  wait_capture_started "$pid"
-  kubectl exec -n "$LAB_NAMESPACE" "$SOURCE_POD" -- ping -6 -c 2 -W 2 "$dst_ip" >/dev/null 2>&1 || warn "the ping itself failed: ./verify.sh"
-  while kill -0 "$pid" 2>/dev/null && ((waited < LAB_CAPTURE_SECONDS + 5)); do
-    sleep 1
-    waited=$((waited + 1))
-  done
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  sed 's/^/     /' "$CAPTURE_OUT"
+  local src_node=${POD_NODE[$SOURCE_POD]} src_ip=${POD_V6[$SOURCE_POD]} dst_ip=${POD_V6[$PEER_POD]} line
+  capture_ping6 2 "ip6 and host ${dst_ip}"
   if grep -q '\.4789: VXLAN' "$CAPTURE_OUT"; then
     note "MISMATCH: VXLAN (UDP 4789) on the wire: some pool still encapsulates."
     return 0

@@ -180,29 +180,9 @@ explain_fdb_for() {
 # --- capture ------------------------------------------------------------------------------
 
 capture_vxlan() {
-  local src_node=${POD_NODE[$SOURCE_POD]} dst_ip=${POD_V6[$PEER_POD]} pid waited=0 line
+  local src_node=${POD_NODE[$SOURCE_POD]} line
   local src_node_ip=${NODE_V6[${POD_NODE[$SOURCE_POD]}]:-} dst_node_ip=${NODE_V6[${POD_NODE[$PEER_POD]}]:-}
-  say "==================== on the wire: an IPv6 ping ${SOURCE_POD} -> ${PEER_POD} ===================="
-  [[ -n "$LAB_CAPTURE_IMAGE" ]] || die "no image with tcpdump: set LAB_CAPTURE_IMAGE"
-  docker image inspect "$LAB_CAPTURE_IMAGE" >/dev/null 2>&1 || {
-    info "  docker pull ${LAB_CAPTURE_IMAGE} (once)"
-    docker pull "$LAB_CAPTURE_IMAGE" >/dev/null || die "docker pull ${LAB_CAPTURE_IMAGE} failed" "set LAB_CAPTURE_IMAGE to an image with tcpdump"
-  }
-  CAPTURE_OUT=$(mktemp)
-  local cmd=(docker run --rm --network "container:${src_node}" "$LAB_CAPTURE_IMAGE"
-    timeout "$LAB_CAPTURE_SECONDS" tcpdump -n -p -i eth0 -c 4 "ip6 and udp port 4789")
-  say "   (${cmd[*]})"
-  "${cmd[@]}" >"$CAPTURE_OUT" 2>&1 &
-  pid=$!
-  wait_capture_started "$pid"
-  kubectl exec -n "$LAB_NAMESPACE" "$SOURCE_POD" -- ping -6 -c 2 -W 2 "$dst_ip" >/dev/null 2>&1 || warn "the ping itself failed: ./verify.sh"
-  while kill -0 "$pid" 2>/dev/null && ((waited < LAB_CAPTURE_SECONDS + 5)); do
-    sleep 1
-    waited=$((waited + 1))
-  done
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  sed 's/^/     /' "$CAPTURE_OUT"
+  capture_ping6 4 "ip6 and udp port 4789"
   line=$(grep -m1 -E "^[0-9:.]+ IP6 [0-9a-f:]+\.[0-9]+ > [0-9a-f:]+\.4789: VXLAN" "$CAPTURE_OUT" || true)
   if [[ -z "$line" ]]; then
     note "no IPv6 VXLAN packet seen on ${src_node}'s eth0 in ${LAB_CAPTURE_SECONDS}s."

@@ -35,27 +35,8 @@ external_host_defaults() {
 # external_host_pull: the image on the host's Docker (kind nodes have their
 # own copy in containerd), pulled within LAB_EXTERNAL_TIMEOUT seconds.
 external_host_pull() {
-  docker image inspect "$LAB_EXTERNAL_IMAGE" >/dev/null 2>&1 && return 0
-  local log pid deadline=$((SECONDS + LAB_EXTERNAL_TIMEOUT))
-  log=$(mktemp)
-  info "  docker pull ${LAB_EXTERNAL_IMAGE}   (up to ${LAB_EXTERNAL_TIMEOUT}s)"
-  docker pull "$LAB_EXTERNAL_IMAGE" >"$log" 2>&1 &
-  pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-      kill "$pid" 2>/dev/null || true
-      rm -f "$log"
-      die "docker pull ${LAB_EXTERNAL_IMAGE} did not finish within ${LAB_EXTERNAL_TIMEOUT}s" \
-        "pull it by hand (docker pull ${LAB_EXTERNAL_IMAGE}) or raise LAB_EXTERNAL_TIMEOUT, then ./deploy.sh again"
-    fi
-    sleep 1
-  done
-  if ! wait "$pid"; then
-    tail -n 5 "$log" | sed 's/^/    /' >&2
-    rm -f "$log"
-    die "docker pull ${LAB_EXTERNAL_IMAGE} failed (output above)" "offline? set LAB_EXTERNAL_IMAGE to an image you have, with nginx in it"
-  fi
-  rm -f "$log"
+  docker_pull_within "$LAB_EXTERNAL_IMAGE" "$LAB_EXTERNAL_TIMEOUT" LAB_EXTERNAL_TIMEOUT \
+    "offline? set LAB_EXTERNAL_IMAGE to an image you have, with nginx in it (or pull it by hand: docker pull ${LAB_EXTERNAL_IMAGE})"
 }
 
 # external_host_addresses: EXTERNAL_IPV4 and EXTERNAL_IPV6 from the

@@ -197,28 +197,8 @@ bgp_preflight() {
 
 # bgp_pull: the router's image on the host's Docker, within LAB_ROUTER_TIMEOUT seconds.
 bgp_pull() {
-  docker image inspect "$LAB_ROUTER_IMAGE" >/dev/null 2>&1 && return 0
-  local log pid deadline=$((SECONDS + LAB_ROUTER_TIMEOUT))
-  log=$(mktemp)
-  info "  docker pull ${LAB_ROUTER_IMAGE}   (up to ${LAB_ROUTER_TIMEOUT}s)"
-  docker pull "$LAB_ROUTER_IMAGE" >"$log" 2>&1 &
-  pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-      kill "$pid" 2>/dev/null || true
-      rm -f "$log"
-      die "docker pull ${LAB_ROUTER_IMAGE} did not finish within ${LAB_ROUTER_TIMEOUT}s" \
-        "pull it by hand (docker pull ${LAB_ROUTER_IMAGE}) or raise LAB_ROUTER_TIMEOUT, then ./deploy.sh again"
-    fi
-    sleep 1
-  done
-  if ! wait "$pid"; then
-    tail -n 5 "$log" | sed 's/^/    /' >&2
-    rm -f "$log"
-    die "docker pull ${LAB_ROUTER_IMAGE} failed (output above)" \
-      "offline? set router.image in lab.config.yaml (or LAB_ROUTER_IMAGE) to an FRR image you have"
-  fi
-  rm -f "$log"
+  docker_pull_within "$LAB_ROUTER_IMAGE" "$LAB_ROUTER_TIMEOUT" LAB_ROUTER_TIMEOUT \
+    "offline? set router.image in lab.config.yaml (or LAB_ROUTER_IMAGE) to an FRR image you have (or pull it by hand: docker pull ${LAB_ROUTER_IMAGE})"
 }
 
 # bgp_router_start: the router container, from the dist's configuration.

@@ -74,36 +74,16 @@ ipv6only_inspect() {
 # ipv6only_current NAME HASH: NAME runs, made from HASH.
 ipv6only_current() { ipv6only_inspect "$1" && [[ "$IV_RUNNING" == true && "$IV_HASH" == "$2" ]]; }
 
-# ipv6only_bounded WHAT FIX CMD...: CMD in the background, within LAB_IPV6ONLY_TIMEOUT seconds; dies
-# with its last lines and FIX when it fails or runs out of time. Its output is in IPV6ONLY_OUT.
+# ipv6only_bounded WHAT FIX CMD...: CMD within LAB_IPV6ONLY_TIMEOUT seconds (run_within in common.sh).
 ipv6only_bounded() {
-  local what=$1 fix=$2 log pid rc=0 deadline=$((SECONDS + LAB_IPV6ONLY_TIMEOUT))
+  local what=$1 fix=$2
   shift 2
-  log=$(mktemp)
-  "$@" >"$log" 2>&1 &
-  pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-      kill "$pid" 2>/dev/null || true
-      rm -f "$log"
-      die "${what} did not finish within ${LAB_IPV6ONLY_TIMEOUT}s" "$fix, or raise LAB_IPV6ONLY_TIMEOUT, then ./deploy.sh again"
-    fi
-    sleep 1
-  done
-  wait "$pid" || rc=$?
-  IPV6ONLY_OUT=$(cat "$log")
-  rm -f "$log"
-  if ((rc != 0)); then
-    printf '%s\n' "$IPV6ONLY_OUT" | tail -n 8 | sed 's/^/    /' >&2
-    die "${what} failed (output above)" "$fix"
-  fi
+  run_within "$LAB_IPV6ONLY_TIMEOUT" LAB_IPV6ONLY_TIMEOUT "$what" "$fix" "$@"
 }
 
 # ipv6only_pull IMAGE: on the Docker host, pulled when missing.
 ipv6only_pull() {
-  docker image inspect "$1" >/dev/null 2>&1 && return 0
-  info "  docker pull $1   (up to ${LAB_IPV6ONLY_TIMEOUT}s)"
-  ipv6only_bounded "docker pull $1" "pull it by hand (docker pull $1)" docker pull "$1"
+  docker_pull_within "$1" "$LAB_IPV6ONLY_TIMEOUT" LAB_IPV6ONLY_TIMEOUT "pull it by hand (docker pull $1)"
 }
 
 # ipv6only_docker WHAT FIX CMD...: one docker call that must succeed.
