@@ -184,6 +184,23 @@ explain_no_family() {
   say ""
 }
 
+# screen_header FAMILY SUFFIX SRC_IP DST_IP: a routing screen's title and who is
+# where; false, after saying so, when one of the pods has no FAMILY address.
+screen_header() {
+  local family=$1 suffix=$2 src_ip=$3 dst_ip=$4 src_node=${POD_NODE[$SOURCE_POD]} dst_node=${POD_NODE[$PEER_POD]}
+  say "==================== ${family}: ${SOURCE_POD} -> ${PEER_POD}${suffix} ===================="
+  if [[ -z "$src_ip" || -z "$dst_ip" ]]; then
+    say "  One of the pods has no ${family} address (${src_ip:-none} -> ${dst_ip:-none}): nothing to explain; ./verify.sh says why."
+    say ""
+    return 1
+  fi
+  say "Who is where (kubectl get pods,nodes -o wide)"
+  printf '     %-7s %-24s %-40s on %s (node IPv4 %s, IPv6 %s)\n' \
+    source "$SOURCE_POD" "$src_ip" "$src_node" "${NODE_V4[$src_node]:-none}" "${NODE_V6[$src_node]:-none}" \
+    peer "$PEER_POD" "$dst_ip" "$dst_node" "${NODE_V4[$dst_node]:-none}" "${NODE_V6[$dst_node]:-none}"
+  say ""
+}
+
 # capture_ping6 COUNT FILTER: the capture both routings' --capture share: one IPv6
 # ping SOURCE_POD -> PEER_POD while tcpdump (in a throwaway LAB_CAPTURE_IMAGE
 # container in the source node's network namespace: the kind node image has

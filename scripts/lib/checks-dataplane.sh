@@ -367,17 +367,6 @@ check_mtu_ping() {
   fi
 }
 
-# --- calico-node ------------------------------------------------------------------------------
-
-# calico_node_pod NODE: the calico-node pod on NODE (its network is the node's).
-calico_node_pod() {
-  local pod
-  pod=$(kubectl get pods -n "$LAB_CALICO_NAMESPACE" -l k8s-app=calico-node --field-selector "spec.nodeName=${1}" \
-    -o jsonpath='{.items[0].metadata.name}' 2>&1) || { printf '%s' "$pod"; return 1; }
-  [[ -n "$pod" ]] || { printf 'no calico-node pod on %s' "$1"; return 1; }
-  printf '%s' "$pod"
-}
-
 # --- entry point --------------------------------------------------------------------------
 
 check_dataplane() {

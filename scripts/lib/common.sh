@@ -421,3 +421,15 @@ ip_in_cidr() {
   fi
   return 1
 }
+
+# --- calico-node ------------------------------------------------------------------------------
+
+# calico_node_pod NODE: the calico-node pod on NODE (its network is the node's);
+# on failure, kubectl's answer or what is missing.
+calico_node_pod() {
+  local pod
+  pod=$(kubectl get pods -n "${LAB_CALICO_NAMESPACE:-calico-system}" -l k8s-app=calico-node --field-selector "spec.nodeName=${1}" \
+    -o jsonpath='{.items[0].metadata.name}' 2>&1) || { printf '%s' "$pod"; return 1; }
+  [[ -n "$pod" ]] || { printf 'no calico-node pod on %s' "$1"; return 1; }
+  printf '%s' "$pod"
+}

@@ -136,7 +136,7 @@ explain_policy() {
   iface=$(policy_iface "$LAB_NAMESPACE" "$pod")
   say "==================== The policy lesson: ${pod} on ${node} ===================="
   policy_explain_policies
-  cn=$(policy_calico_node "$node") || { say "  Felix's chains cannot be read: ${cn}"; say ""; return 0; }
+  cn=$(calico_node_pod "$node") || { say "  Felix's chains cannot be read: ${cn}"; say ""; return 0; }
   local -A before=() after=()
   for family in $(lab_families); do
     before[$family]=$(policy_save "$family" "$node") || { say "${family}: Felix's chains cannot be read: ${before[$family]}"; before[$family]=""; }

@@ -26,17 +26,7 @@ explain_vxlan() {
     src_node_ip=${NODE_V6[$src_node]:-} dst_node_ip=${NODE_V6[$dst_node]:-}
     dev=vxlan-v6.calico route_cmd=(ip -6 route) neigh_cmd=(ip -6 neigh show dev vxlan-v6.calico)
   fi
-  say "==================== ${family}: ${SOURCE_POD} -> ${PEER_POD} ===================="
-  if [[ -z "$src_ip" || -z "$dst_ip" ]]; then
-    say "  One of the pods has no ${family} address (${src_ip:-none} -> ${dst_ip:-none}): nothing to explain; ./verify.sh says why."
-    say ""
-    return 0
-  fi
-  say "Who is where (kubectl get pods,nodes -o wide)"
-  printf '     %-7s %-24s %-40s on %s (node IPv4 %s, IPv6 %s)\n' \
-    source "$SOURCE_POD" "$src_ip" "$src_node" "${NODE_V4[$src_node]:-none}" "${NODE_V6[$src_node]:-none}" \
-    peer "$PEER_POD" "$dst_ip" "$dst_node" "${NODE_V4[$dst_node]:-none}" "${NODE_V6[$dst_node]:-none}"
-  say ""
+  screen_header "$family" "" "$src_ip" "$dst_ip" || return 0
 
   # 1. The tunnel device and the address its outer packets leave from.
   local link local_addr vni port mtu

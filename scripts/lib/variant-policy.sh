@@ -178,15 +178,6 @@ policy_summary() {
 
 # --- Felix's tables, read through calico-node (verify and explain) --------------------------
 
-# policy_calico_node NODE: the calico-node pod on NODE (its network is the node's).
-policy_calico_node() {
-  local pod
-  pod=$(kubectl get pods -n "${LAB_CALICO_NAMESPACE:-calico-system}" -l k8s-app=calico-node --field-selector "spec.nodeName=${1}" \
-    -o jsonpath='{.items[0].metadata.name}' 2>&1) || { printf '%s' "$pod"; return 1; }
-  [[ -n "$pod" ]] || { printf 'no calico-node pod on %s' "$1"; return 1; }
-  printf '%s' "$pod"
-}
-
 # policy_iface NAMESPACE POD: the host side of the pod's veth, as Calico's CNI
 # plugin names it: "cali" + the first 11 hex digits of SHA-1("<ns>.<pod>").
 policy_iface() {
@@ -204,7 +195,7 @@ policy_iface() {
 # one holds no Calico chain). Fails, printing why, when it cannot be read.
 policy_save() {
   local family=$1 node=$2 pod out backend tool
-  pod=$(policy_calico_node "$node") || { printf '%s' "$pod"; return 1; }
+  pod=$(calico_node_pod "$node") || { printf '%s' "$pod"; return 1; }
   for backend in nft legacy; do
     if [[ "$family" == IPv4 ]]; then tool=iptables-${backend}-save; else tool=ip6tables-${backend}-save; fi
     if out=$(kubectl exec -n "${LAB_CALICO_NAMESPACE:-calico-system}" "$pod" -c calico-node -- "$tool" -c -t filter 2>&1) && [[ "$out" == *":cali-"* ]]; then
