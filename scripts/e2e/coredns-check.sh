@@ -60,7 +60,7 @@ kubeadm_dns_manifests() {
 }
 
 create_kubeadm_coredns_configmap() {
-  local manifests file="${TMP_DIR}/kubeadm-coredns.yaml" out what="kubeadm v${KUBEADM_VERSION}'s own coredns ConfigMap created first, as kubeadm init leaves it"
+  local manifests file="${TMP_DIR}/kubeadm-coredns.yaml" out forward what="kubeadm v${KUBEADM_VERSION}'s own coredns ConfigMap created first, as kubeadm init leaves it"
   manifests="$(kubeadm_dns_manifests)"
   if [[ -z "${manifests}" || ! -r "${manifests}" ]]; then
     if [[ "${CI}" == "true" ]]; then
@@ -70,11 +70,11 @@ create_kubeadm_coredns_configmap() {
     fi
     return 0
   fi
-  if out="$(node "${HELPER}" kubeadm-coredns-configmap "${manifests}" cluster.local "${file}" 2>&1)" &&
+  if forward="$(node "${HELPER}" kubeadm-coredns-configmap "${manifests}" cluster.local "${file}" 2>&1)" &&
     out="$(k create -f "${file}" 2>&1)"; then
-    pass "${what} (its Corefile: forward . $(sed -n 's/^ *forward \. \([^ ]*\) .*/\1/p' "${file}"); from ${manifests##*/pkg/mod/})"
+    pass "${what} (its Corefile: forward . ${forward}; from ${manifests##*/pkg/mod/})"
   else
-    fail "${what}" "${out}"
+    fail "${what}" "${out:-${forward}}"
   fi
 }
 

@@ -209,7 +209,7 @@ main() {
 
   v6_config="$(ipv6_only_kind_config)"
   log "IPv6-only: ${v6_config}"
-  check accept "the IPv6-only lab's kind config (ipFamily ipv6, podSubnet $(sed -n 's/^ *podSubnet: //p' "${v6_config}"))" \
+  check accept "the IPv6-only lab's kind config (ipFamily ipv6, podSubnet $(node "${REPO_ROOT}/scripts/e2e/manifests.js" pod-subnet "${v6_config}"))" \
     "$(cp "${v6_config}" "${WORK_DIR}/v6.yaml" && echo "${WORK_DIR}/v6.yaml")"
   for subnet in "${IPV6_ONLY_EXTRA_POD_SUBNETS[@]}"; do
     i=$((i + 1))

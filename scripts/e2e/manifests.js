@@ -5,12 +5,14 @@
 //
 // Usage:
 //   node scripts/e2e/manifests.js service-subnet KIND_CONFIG [ipv4|ipv6]
+//   node scripts/e2e/manifests.js pod-subnet KIND_CONFIG
 //   node scripts/e2e/manifests.js ip-family KIND_CONFIG
 //   node scripts/e2e/manifests.js objects DIR
 //   node scripts/e2e/manifests.js services DIR
 //   node scripts/e2e/manifests.js compare-data DIR APIVERSION KIND NAME STORED_JSON
 //   node scripts/e2e/manifests.js corefile DIR
 //   node scripts/e2e/manifests.js kubeadm-coredns-configmap MANIFESTS_GO DNS_DOMAIN OUT_FILE
+//     (writes OUT_FILE, prints its Corefile's forward target)
 //   node scripts/e2e/manifests.js compare-spec DIR APIVERSION KIND NAME STORED_JSON
 //   node scripts/e2e/manifests.js dropped-fields DIR APIVERSION KIND NAME STORED_JSON
 //   node scripts/e2e/manifests.js check-cluster-ips SVC_JSON SERVICE_SUBNET FAMILIES
@@ -246,6 +248,12 @@ function readJSON(file) {
 }
 
 const commands = {
+  'pod-subnet'(kindConfig) {
+    const cfg = YAML.parse(fs.readFileSync(kindConfig, 'utf8'));
+    const subnet = cfg && cfg.networking && cfg.networking.podSubnet;
+    if (!subnet) throw new Error(`${kindConfig} has no networking.podSubnet`);
+    return String(subnet);
+  },
   'service-subnet'(kindConfig, family = '') {
     const subnet = serviceSubnetOf(fs.readFileSync(kindConfig, 'utf8'));
     if (!family) return subnet;
@@ -271,8 +279,10 @@ const commands = {
     return [`upstreams=${found.upstreams.join(' ')}`, `dns64_prefix=${found.dns64Prefix}`].join('\n');
   },
   'kubeadm-coredns-configmap'(manifestsGo, dnsDomain, outFile) {
-    fs.writeFileSync(outFile, kubeadmCoreDnsConfigMap(manifestsGo, dnsDomain));
-    return outFile;
+    const configMap = kubeadmCoreDnsConfigMap(manifestsGo, dnsDomain);
+    fs.writeFileSync(outFile, configMap);
+    const forward = /^\s*forward \. (\S+)/m.exec(YAML.parse(configMap).data.Corefile);
+    return forward ? forward[1] : '(no forward)';
   },
   objects(dir) {
     return loadObjects(dir)
