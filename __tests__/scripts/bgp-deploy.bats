@@ -116,6 +116,15 @@ setup() {
   refute_call "kind create"
 }
 
+@test "bgp deploy preflight: LAB_CLUSTER_NAME other than the config's name is refused (the dist's CalicoNodeStatus objects name the config's nodes)" {
+  export LAB_CLUSTER_NAME=other-lab
+  run "$DEPLOY"
+  assert_failure
+  assert_output --partial "ERROR: LAB_CLUSTER_NAME=other-lab, but this routing: bgp dist names its nodes after ipv6-lab (CalicoNodeStatus ipv6-lab-control-plane, ...): verify could read no BGP session of other-lab's nodes"
+  assert_output --partial "fix: set name: other-lab in lab.config.yaml, then npm run synth (or unset LAB_CLUSTER_NAME)"
+  refute_call "kind create"
+}
+
 @test "bgp deploy: a router that stops at once (FRR without its capabilities) fails step 3 with its log" {
   export STUB_ROUTER_RUN=exits
   run "$DEPLOY"

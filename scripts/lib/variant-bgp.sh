@@ -179,8 +179,15 @@ bgp_check_network() {
 # --- hooks ------------------------------------------------------------------------------------
 
 bgp_preflight() {
-  local f
+  local f name
   bgp_defaults
+  # The dist holds one CalicoNodeStatus per node, named at synth after the config's name: under
+  # another cluster name they would watch nodes that don't exist and no session could be read.
+  name=$(fact name)
+  if [[ "$LAB_CLUSTER_NAME" != "$name" ]]; then
+    die "LAB_CLUSTER_NAME=${LAB_CLUSTER_NAME}, but this routing: bgp dist names its nodes after ${name} (CalicoNodeStatus $(fact bgp.nodeStatuses.0.name), ...): verify could read no BGP session of ${LAB_CLUSTER_NAME}'s nodes" \
+      "set name: ${LAB_CLUSTER_NAME} in lab.config.yaml, then $(lab_synth_command) (or unset LAB_CLUSTER_NAME)"
+  fi
   for f in $(fact_list bgp.router.configFiles); do
     [[ -r "$ROUTER_CONFIG_DIR/$f" ]] || die "the router's configuration ${ROUTER_CONFIG_DIR}/${f} is missing (routing: bgp)" \
       "$(lab_synth_command)   (writes ${ROUTER_CONFIG_DIR} beside the manifests)"
