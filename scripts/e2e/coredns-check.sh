@@ -56,7 +56,11 @@ kubeadm_dns_manifests() {
   [[ -x "${go}" ]] || return 0
   dir="$(cd "${TMP_DIR}" && GOFLAGS=-mod=mod "${go}" mod download -json "k8s.io/kubernetes@v${KUBEADM_VERSION}" 2>/dev/null |
     sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')" || true
-  [[ -n "${dir}" ]] && echo "${dir}/cmd/kubeadm/app/phases/addons/dns/manifests.go"
+  # Not found is an empty answer, not a failure: the caller says why (under set -e a false test here
+  # ended the whole run without a word).
+  if [[ -n "${dir}" ]]; then
+    echo "${dir}/cmd/kubeadm/app/phases/addons/dns/manifests.go"
+  fi
 }
 
 create_kubeadm_coredns_configmap() {

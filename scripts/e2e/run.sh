@@ -697,10 +697,18 @@ check_unknown_field_rejected() {
 
 # synth_variant ROUTING: the lab with `routing: ROUTING` and every other key at its default, synthesized
 # by the cdk8s CLI as a user does; prints the dist directory.
+# base_config: the lab configuration lines a variant's synth starts from: the families of the lab
+# under test (an IPv6-only dist gets IPv6-only variants), the rest default.
+base_config() {
+  if [[ "${IP_FAMILY}" == ipv6 ]]; then
+    printf 'ipFamilies: [IPv6]\n'
+  fi
+}
+
 synth_variant() {
   local routing="$1" dir="${TMP_DIR}/variant-$1"
   mkdir -p "${dir}"
-  printf 'routing: %s\n' "${routing}" >"${dir}/lab.config.yaml"
+  { base_config; printf 'routing: %s\n' "${routing}"; } >"${dir}/lab.config.yaml"
   (cd "${REPO_ROOT}" && LAB_CONFIG="${dir}/lab.config.yaml" LAB_DIST_DIR="${dir}/dist" CDK8S_CHECK_UPGRADE=false \
     node_modules/.bin/cdk8s synth --output "${dir}/staging") >"${dir}/synth.log" 2>&1 || {
     cat "${dir}/synth.log" >&2
@@ -717,7 +725,7 @@ check_variant() {
     return
   fi
   out="$(node "${HELPER}" objects "${dist}" | cut -f2 | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $2; sep=", "}')"
-  pass "routing ${routing}: synthesized to ${dist} (${out})"
+  pass "routing ${routing}: synthesized from '$(base_config | tr '\n' ' ')routing: ${routing}' to ${dist} (${out})"
   E2E_MANIFEST_DIR="${dist}"
   apply_dist
   check_objects_exist
@@ -758,7 +766,7 @@ policy_dist() {
     return 0
   fi
   local dir="${TMP_DIR}/policy-dist"
-  printf 'policy: on\n' >"${TMP_DIR}/policy.config.yaml"
+  { base_config; printf 'policy: on\n'; } >"${TMP_DIR}/policy.config.yaml"
   LAB_CONFIG="${TMP_DIR}/policy.config.yaml" LAB_DIST_DIR="${dir}" CDK8S_CHECK_UPGRADE=false \
     "${REPO_ROOT}/node_modules/.bin/cdk8s" synth --output "${TMP_DIR}/policy-staging" >"${TMP_DIR}/policy-synth.log" 2>&1 ||
     { cat "${TMP_DIR}/policy-synth.log" >&2; return 1; }
@@ -899,14 +907,14 @@ main() {
   check_diff_clean
   check_unknown_field_rejected
   check_specs_stored "after the rejected apply: " "${IPPOOL_KIND}"
+  local variant
+  for variant in ${E2E_VARIANTS}; do
+    check_variant "${variant}"
+  done
+  check_policy_lesson
   if [[ "${IP_FAMILY}" == ipv6 ]]; then
     check_dual_stack_refused_by_ipv6_only_server
   else
-    local variant
-    for variant in ${E2E_VARIANTS}; do
-      check_variant "${variant}"
-    done
-    check_policy_lesson
     check_dual_stack_needs_dual_stack_server
   fi
   if dist_has_coredns; then
