@@ -186,7 +186,7 @@ setup() {
     assert_equal "$(render "$fx/json/$f.json" "$Q_SERVICE")" "$(cat "$fx/cluster/$f.txt")"
   done
   # deploy's re-use check reads kubeadm's stored ClusterConfiguration with kubectl's YAML parser.
-  assert_equal "$(KUBECONFIG=/nonexistent kubectl label --local -f - lab-test=render -o jsonpath='{.networking.podSubnet}' \
+  assert_equal "$(KUBECONFIG=$BATS_TEST_TMPDIR/no-kubeconfig kubectl label --local -f - lab-test=render -o jsonpath='{.networking.podSubnet}' \
     <"$fx/cluster/kubeadm-config-ClusterConfiguration.yaml")" "192.168.0.0/16,fd00:10:244::/48"
   # The drill's states.
   assert_equal "$(render "$fx/json/drill/calico-node-pods.json" "$Q_CALICO_NODE_READY")" "$(cat "$fx/drill/calico-node-errimagepull/calico-node-ready.txt")"
