@@ -53,17 +53,14 @@ cluster_differences() {
 # check_reused_cluster: stop before changing anything when the cluster to be
 # reused cannot become what dist/ describes.
 check_reused_cluster() {
-  local diffs line
+  local diffs
   diffs=$(cluster_differences)
   if [[ -z "$diffs" ]]; then
     info "  cluster ${LAB_CLUSTER_NAME} matches ${LAB_DIST_DIR} (nodes, pod and service subnets, IPPools)"
     return 0
   fi
-  err "cluster ${LAB_CLUSTER_NAME} was created from another configuration; it cannot be changed in place:"
-  while IFS= read -r line; do
-    printf '  - %s\n' "$line" >&2
-  done <<<"$diffs"
-  die "re-deploying would leave a lab that differs from ${LAB_DIST_DIR}" \
+  die_listing "cluster ${LAB_CLUSTER_NAME} was created from another configuration; it cannot be changed in place:" "$diffs" \
+    "re-deploying would leave a lab that differs from ${LAB_DIST_DIR}" \
     "./destroy.sh --yes, then ./deploy.sh   (destroy removes cluster ${LAB_CLUSTER_NAME} and ${LAB_KUBECONFIG})"
 }
 

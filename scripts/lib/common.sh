@@ -73,6 +73,18 @@ die() {
   exit 1
 }
 
+# die_listing HEADLINE LINES MESSAGE [FIX...]: the headline, each of LINES (one per line) as a
+# bullet, then die MESSAGE FIX...: a refusal that names every difference it found.
+die_listing() {
+  local line
+  err "$1"
+  while IFS= read -r line; do
+    printf '  - %s\n' "$line" >&2
+  done <<<"$2"
+  shift 2
+  die "$@"
+}
+
 have() { command -v "$1" >/dev/null 2>&1; }
 
 # sha256_of FILE: the hex digest (sha256sum on Linux, shasum on macOS);

@@ -124,7 +124,7 @@ bgp_router_differences() {
 # bgp_check_router_drift: stop, naming each difference and what to run, when a router of this name runs
 # another configuration than the dist's.
 bgp_check_router_drift() {
-  local diffs line
+  local diffs
   bgp_router_inspect
   [[ "$ROUTER_STATE" == running ]] || return 0
   diffs=$(bgp_router_differences)
@@ -132,11 +132,8 @@ bgp_check_router_drift() {
     info "  router ${LAB_ROUTER_NAME}: running, with ${ROUTER_CONFIG_DIR} as it is now"
     return 0
   fi
-  err "router ${LAB_ROUTER_NAME} runs another configuration than ${LAB_DIST_DIR}; FRR does not reload it by itself:"
-  while IFS= read -r line; do
-    printf '  - %s\n' "$line" >&2
-  done <<<"$diffs"
-  die "re-deploying would leave the router as it is" \
+  die_listing "router ${LAB_ROUTER_NAME} runs another configuration than ${LAB_DIST_DIR}; FRR does not reload it by itself:" "$diffs" \
+    "re-deploying would leave the router as it is" \
     "docker rm -f ${LAB_ROUTER_NAME}, then ./deploy.sh   (deploy starts it again from ${ROUTER_CONFIG_DIR}; the cluster stays)"
 }
 
