@@ -350,8 +350,10 @@ build_node() { # INDEX NAME V4/LEN V6/LEN BLOCK4 BLOCK6 POD_NAME
 start_nginx() {
   local ns="$1" hostname="$2" dir="$3" i
   sed "s|^pid .*|pid ${dir}/nginx.pid;|" "${NGINX_CONF}" >"${dir}/nginx.conf"
+  # ip netns exec itself, not the netns function: a function in the background is a subshell whose
+  # pid ($!) is not nginx's, and nginx outlived the run.
   # shellcheck disable=SC2016 # expanded by the inner shell
-  netns "${ns}" unshare --uts sh -c 'hostname "$1" && shift && exec "$@"' sh "${hostname}" \
+  ip netns exec "${ns}" unshare --uts sh -c 'hostname "$1" && shift && exec "$@"' sh "${hostname}" \
     "${NGINX_BIN}" -c "${dir}/nginx.conf" -g 'daemon off;' >"${dir}/nginx.log" 2>&1 &
   PIDS+=("$!")
   for ((i = 0; i < 50; i++)); do
@@ -449,7 +451,7 @@ http_pods() {
 # first node's eth0 (tcpdump.txt): the pods' own packet, no encapsulation.
 capture_pod_to_pod() {
   local out="${OUT_DIR}/tcpdump.txt" pid i
-  netns "${NODE_NS[0]}" tcpdump -n -p -l -i eth0 -c 2 "ip6 and host ${POD6[1]}" >"${out}" 2>&1 &
+  ip netns exec "${NODE_NS[0]}" tcpdump -n -p -l -i eth0 -c 2 "ip6 and host ${POD6[1]}" >"${out}" 2>&1 &
   pid=$!
   PIDS+=("${pid}")
   for ((i = 0; i < 50; i++)); do
