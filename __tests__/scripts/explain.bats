@@ -159,7 +159,7 @@ setup() {
   run "$EXPLAIN" --capture
   assert_success
   local documented
-  documented=$(awk '/^```text$/ { on = 1; next } on && /^```$/ { exit } on' "$REPO_ROOT/docs/explain.md")
+  documented=$(doc_block "$REPO_ROOT/docs/explain.md")
   assert_equal "$documented" "$output"
 }
 

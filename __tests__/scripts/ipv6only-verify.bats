@@ -75,7 +75,7 @@ plan_ids() { "$VERIFY" --plan | awk 'NR > 1 { print $1 }'; }
   run "$VERIFY"
   assert_success
   local documented
-  documented=$(awk '/^```text verify$/ { on = 1; next } on && /^```$/ { exit } on' "$REPO_ROOT/docs/ipv6-only.md")
+  documented=$(doc_block "$REPO_ROOT/docs/ipv6-only.md" verify)
   [[ -n "$documented" ]] || fail "docs/ipv6-only.md has no \`\`\`text verify block"
   assert_equal "$documented" "$(sed "s#$PROJECT#/path/to/calico-ipv6-lab#g" <<<"$output")"
 }
@@ -213,7 +213,7 @@ plan_ids() { "$VERIFY" --plan | awk 'NR > 1 { print $1 }'; }
   run "$EXPLAIN"
   assert_success
   local documented
-  documented=$(awk '/^```text explain$/ { on = 1; next } on && /^```$/ { exit } on' "$REPO_ROOT/docs/ipv6-only.md")
+  documented=$(doc_block "$REPO_ROOT/docs/ipv6-only.md" explain)
   [[ -n "$documented" ]] || fail "docs/ipv6-only.md has no \`\`\`text explain block"
   assert_equal "$documented" "$output"
 }

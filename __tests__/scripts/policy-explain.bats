@@ -89,7 +89,7 @@ worker_node_from_shared() {
   run "$EXPLAIN" multitool-x79cb multitool-hldd4
   assert_success
   local documented
-  documented=$(awk '/^<!-- BEGIN explain counters/ { on = 1; next } on && /^```text$/ { body = 1; next } body && /^```$/ { exit } body' "$REPO_ROOT/docs/policy.md")
+  documented=$(doc_block "$REPO_ROOT/docs/policy.md" "" "<!-- BEGIN explain counters")
   [[ -n "$documented" ]] || fail "docs/policy.md has no explain counters block"
   [[ "$output" == *"$documented"* ]] || fail "docs/policy.md's explain sample is not explain's output on the stubs:
 $(diff <(printf '%s\n' "$documented") <(printf '%s\n' "$output") | head -40)"

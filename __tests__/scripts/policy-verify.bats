@@ -211,7 +211,7 @@ assert_rows() {
 
 @test "docs: docs/policy.md's verify samples are verify's output on the stubs (healthy, wrongly allowing, broken)" {
   local doc=$REPO_ROOT/docs/policy.md documented line
-  documented=$(awk '/^<!-- BEGIN verify sample/ { on = 1; next } on && /^```text$/ { body = 1; next } body && /^```$/ { exit } body' "$doc")
+  documented=$(doc_block "$doc" "" "<!-- BEGIN verify sample")
   [[ -n "$documented" ]] || fail "docs/policy.md has no verify sample"
   run "$VERIFY"
   [[ "$output" == *"$documented"* ]] || fail "docs/policy.md's verify sample is not verify's output on the stubs:

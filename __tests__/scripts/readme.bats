@@ -16,7 +16,7 @@ setup() {
 
 @test "readme: the explain.sh excerpt is part of explain.sh's output on the stubs" {
   local excerpt
-  excerpt=$(awk '/^```text$/ { on = 1; next } on && /^```$/ { exit } on' "$REPO_ROOT/README.md")
+  excerpt=$(doc_block "$REPO_ROOT/README.md")
   [[ -n "$excerpt" ]] || fail "README.md has no \`\`\`text block"
   run "$REPO_ROOT/explain.sh"
   assert_success
@@ -26,7 +26,7 @@ $output"
 
 @test "docs: docs/scripts.md's sample of ./verify.sh is its output on the stubs" {
   local documented
-  documented=$(awk '/^```text$/ { on = 1; next } on && /^```$/ { exit } on' "$REPO_ROOT/docs/scripts.md")
+  documented=$(doc_block "$REPO_ROOT/docs/scripts.md")
   [[ -n "$documented" ]] || fail "docs/scripts.md has no \`\`\`text block"
   run "$REPO_ROOT/verify.sh"
   assert_success
@@ -36,7 +36,7 @@ $output"
 
 @test "docs: docs/verify-checks.md's sample is the end of ./verify.sh's output on the stubs" {
   local documented
-  documented=$(awk '/^```text$/ { on = 1; next } on && /^```$/ { exit } on' "$REPO_ROOT/docs/verify-checks.md")
+  documented=$(doc_block "$REPO_ROOT/docs/verify-checks.md")
   [[ -n "$documented" ]] || fail "docs/verify-checks.md has no \`\`\`text block"
   run "$REPO_ROOT/verify.sh"
   assert_success

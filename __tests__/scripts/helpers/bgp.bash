@@ -108,6 +108,5 @@ bgp_broken() {
 
 # doc_sample MARKER: the ```text block after the line <!-- sample: MARKER --> of docs/bgp.md.
 doc_sample() {
-  awk -v m="<!-- sample: $1 -->" '$0 == m { found = 1; next } found && /^```text$/ { on = 1; next } on && /^```$/ { exit } on' \
-    "$REPO_ROOT/docs/bgp.md"
+  doc_block "$REPO_ROOT/docs/bgp.md" "" "<!-- sample: $1 -->"
 }

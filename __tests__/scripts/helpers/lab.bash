@@ -193,3 +193,16 @@ skip_or_fail_in_ci() {
   fi
   skip "$1"
 }
+
+# doc_block FILE [TAG] [AFTER]: the body of FILE's first ```text block (```text TAG when TAG is given),
+# counting only blocks after the first line that starts with AFTER: the docs' samples the tests keep
+# equal to the scripts' output.
+doc_block() {
+  local fence='```text'
+  [[ -z "${2:-}" ]] || fence+=" $2"
+  awk -v fence="$fence" -v after="${3:-}" '
+    !found { if (after == "" || index($0, after) == 1) found = 1; if (after != "") next }
+    !on && $0 == fence { on = 1; next }
+    on && $0 == "```" { exit }
+    on' "$1"
+}
